@@ -1,0 +1,48 @@
+/**
+ * The production bootstrap: memory plan -> V8 flags -> the compiled server, as one process.
+ * Run it with `node dist/scripts/start.js` (not `npm start`: npm would stay resident, costing
+ * tens of MB, and sits between the platform's SIGTERM and the server).
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { loadConfigOrExit } from '../src/config-or-exit.js'
+import { describePlan, planMemory, readLimitInputs } from '../src/memory.js'
+
+const config = loadConfigOrExit()
+const plan = planMemory(readLimitInputs(config.MEMORY_LIMIT_MB))
+process.stdout.write(`freetier: ${describePlan(plan)}\n`)
+for (const warning of plan.warnings) process.stderr.write(`freetier: warning: ${warning}\n`)
+
+const server = fileURLToPath(new URL('../src/server.js', import.meta.url))
+const args = [
+  `--max-old-space-size=${plan.oldSpaceMb}`,
+  `--max-semi-space-size=${plan.semiSpaceMb}`,
+  // server.ts runs one full GC after start; the leak guard runs them when the heap stays high.
+  '--expose-gc',
+  server,
+]
+
+type Execve = (file: string, args: string[], env: NodeJS.ProcessEnv) => never
+const execve = (process as { execve?: Execve }).execve
+
+if (typeof execve === 'function') {
+  // Node >= 22.15: replace this process, so exactly one process stays resident.
+  execve(process.execPath, [process.execPath, ...args], process.env)
+} else {
+  const child = spawn(process.execPath, args, { stdio: 'inherit' })
+  // Ctrl-C on a terminal already reaches the child through the process group; forwarding it
+  // too would look like a second signal, which exits at once instead of draining.
+  const forwarded = process.stdin.isTTY ? ['SIGTERM', 'SIGHUP'] : ['SIGTERM', 'SIGINT', 'SIGHUP']
+  for (const signal of forwarded as NodeJS.Signals[]) {
+    process.on(signal, () => child.kill(signal))
+  }
+  if (process.stdin.isTTY) process.on('SIGINT', () => {})
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal)
+      process.kill(process.pid, signal)
+    } else {
+      process.exit(code ?? 1)
+    }
+  })
+}

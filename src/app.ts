@@ -1,0 +1,79 @@
+import type { Server } from 'node:http'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import type { MemoryPlan } from './memory.js'
+import { packageInfo } from './package-info.js'
+import errors from './plugins/errors.js'
+import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
+import loadShedding from './plugins/load-shedding.js'
+import probes from './plugins/probes.js'
+import { RequestLog } from './request-log.js'
+import health from './routes/health.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    memoryPlan: MemoryPlan
+    appVersion: string
+  }
+}
+
+export interface AppOptions {
+  config: Config
+  plan: MemoryPlan
+  /** What to do when the leak guard fires; server.ts drains and exits. Default: log only. */
+  onLeak?: (report: LeakReport) => void
+  /** Overrides the logger (tests pass false or a stream). */
+  logger?: FastifyServerOptions['logger']
+}
+
+const KEEP_ALIVE_TIMEOUT_MS = 120_000
+const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000
+const REQUEST_TIMEOUT_MS = 300_000
+const BODY_LIMIT_BYTES = 1024 * 1024
+
+/** The same rule as Fastify's numeric trustProxy (trust the n nearest hops), with its types. */
+function trustProxyHops(hops: number | false) {
+  return hops === false ? false : (_address: string, hop: number) => hop < hops
+}
+
+/** Builds the Fastify instance with every plugin and route. Does not listen. */
+export async function buildApp(options: AppOptions) {
+  const { config, plan } = options
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    // Render's proxy keeps connections open for up to 120 s; a shorter idle timeout causes 502s.
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Only the proxies we know of may set the client address (rate limiting keys on it).
+    trustProxy: trustProxyHops(config.trustProxy),
+    return503OnClosing: true,
+    // Cloudflare's ray id doubles as the request id, so every log line of a request carries it.
+    requestIdHeader: 'cf-ray',
+    logController: new RequestLog(),
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  ;(app.server as Server).headersTimeout = HEADERS_TIMEOUT_MS
+
+  app.decorate('config', config)
+  app.decorate('memoryPlan', plan)
+  app.decorate('appVersion', packageInfo().version)
+
+  await app.register(errors)
+  await app.register(probes)
+  await app.register(loadShedding)
+  await app.register(leakGuard, {
+    onLeak:
+      options.onLeak ??
+      ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
+  })
+  await app.register(health)
+  if (config.TEST_ROUTES && !config.isProduction) {
+    await app.register(import('./routes/test-routes.js'))
+  }
+  return app
+}
+
+export type App = FastifyInstance & Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,116 @@
+import envSchema from 'env-schema'
+import Type, { type Static } from 'typebox'
+import { MIN_LIMIT_MB } from './memory.js'
+
+/**
+ * Every environment variable the app reads. Nothing else in the code base reads process.env.
+ * Defaults work locally with no .env file; .env.example documents each one.
+ */
+const schema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  PORT: Type.Integer({ default: 10000, minimum: 0, maximum: 65535 }),
+  RENDER: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+  }),
+  TRUST_PROXY_HOPS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+  MEMORY_LIMIT_MB: Type.Optional(Type.Integer({ minimum: MIN_LIMIT_MB, maximum: 1048576 })),
+  STATUS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 25000, minimum: 1000, maximum: 600000 }),
+  EVENT_LOOP_DELAY_MAX_MS: Type.Integer({ default: 1000, minimum: 0 }),
+  LEAK_GUARD_WINDOW_MS: Type.Integer({ default: 60000, minimum: 100 }),
+  TEST_ROUTES: Type.Boolean({ default: false }),
+
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  PG_POOL_MAX: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
+  PG_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100 }),
+  PGLITE_DATA_DIR: Type.String({ default: '.data/pglite', minLength: 1 }),
+
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_MAX_CONNECTIONS: Type.Integer({ default: 10, minimum: 1, maximum: 50 }),
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 250, minimum: 10, maximum: 10000 }),
+
+  CACHE_VIEWS_TTL: Type.Integer({ default: 300, minimum: 1 }),
+  CACHE_QUERIES_TTL: Type.Integer({ default: 600, minimum: 1 }),
+  CACHE_L1: Type.Boolean({ default: true }),
+  CACHE_L2_MAX_VALUE_BYTES: Type.Integer({ default: 131072, minimum: 1024 }),
+
+  RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1 }),
+  RATE_LIMIT_WINDOW: Type.String({ default: '1 minute', minLength: 1 }),
+
+  WORKER_THREADS: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
+  WORKER_MAX_TASKS: Type.Integer({ default: 500, minimum: 1 }),
+  WORKER_IDLE_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
+  WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 10 }),
+  WORKER_MAX_QUEUE: Type.Integer({ default: 32, minimum: 0 }),
+})
+
+export type Env = Static<typeof schema>
+
+export interface Config extends Env {
+  isProduction: boolean
+  /** HOST, else 0.0.0.0 on Render or in production, else 127.0.0.1. */
+  host: string
+  /** Number of proxy hops to trust (Cloudflare + Render's proxy = 2 on Render), or false. */
+  trustProxy: number | false
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+interface AjvIssue {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+function describeIssue(issue: AjvIssue, given: Record<string, string | undefined>): string {
+  const name = issue.instancePath.replace(/^\//, '') || String(issue.params.missingProperty)
+  const value = given[name]
+  const got = value === undefined ? 'nothing' : JSON.stringify(value)
+  const allowed = issue.params.allowedValues as unknown[] | undefined
+  const expected = allowed ? `one of ${allowed.join(', ')}` : issue.message
+  return `${name}: got ${got}, expected ${expected}`
+}
+
+/** Validates the environment once. Throws ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable counts as unset, as in most shells' and platforms' dashboards.
+  const given: Record<string, string | undefined> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const value = source[key]
+    if (value !== undefined && value !== '') given[key] = value
+  }
+  let env: Env
+  try {
+    env = envSchema<Env>({ schema: structuredClone(schema), data: { ...given }, env: false })
+  } catch (error) {
+    const issues = (error as { errors?: AjvIssue[] }).errors ?? []
+    throw new ConfigError([...new Set(issues.map((i) => describeIssue(i, given)))])
+  }
+  const isProduction = env.NODE_ENV === 'production'
+  const problems: string[] = []
+  if (isProduction && env.TEST_ROUTES) {
+    problems.push('TEST_ROUTES: got true, expected false in production (test-only switch)')
+  }
+  if (isProduction && env.DATABASE_URL === undefined) {
+    problems.push(
+      'DATABASE_URL: got nothing, expected a postgres:// URL in production (the embedded database is for development only)',
+    )
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const onPlatform = env.RENDER !== undefined
+  const hops = env.TRUST_PROXY_HOPS ?? (onPlatform ? 2 : 0)
+  return {
+    ...env,
+    isProduction,
+    host: env.HOST ?? (onPlatform || isProduction ? '0.0.0.0' : '127.0.0.1'),
+    trustProxy: hops > 0 ? hops : false,
+  }
+}

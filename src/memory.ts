@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+/**
+ * The memory plan: one number (the container limit) in, every memory budget out.
+ * All fractions live in SHARES so tuning happens in one place.
+ */
+export const SHARES = {
+  oldSpace: 0.5,
+  workerHeap: 0.08,
+  cache: 0.0625,
+  shedRss: 0.85,
+  shedHeapOfOldSpace: 0.9,
+  leakHeapOfOldSpace: 0.8,
+} as const
+
+export const DEFAULT_LIMIT_MB = 512
+/** Smaller than this and V8 itself does not fit alongside Node's baseline. */
+export const MIN_LIMIT_MB = 64
+const MAX_SEMI_SPACE_MB = 8
+const MIN_WORKER_HEAP_MB = 16
+/** cgroup files say "max", or a number near 2^63/2^64, when there is no limit. */
+const NO_LIMIT_BYTES = 2 ** 60
+const MB = 1024 * 1024
+
+export type LimitSource =
+  | 'MEMORY_LIMIT_MB'
+  | 'cgroup v2'
+  | 'cgroup v1'
+  | 'process.constrainedMemory'
+  | 'default'
+
+export interface LimitInputs {
+  /** MEMORY_LIMIT_MB, already validated by config. */
+  envLimitMb?: number | undefined
+  /** Contents of /sys/fs/cgroup/memory.max, or undefined if unreadable. */
+  cgroupV2?: string | undefined
+  /** Contents of /sys/fs/cgroup/memory/memory.limit_in_bytes, or undefined. */
+  cgroupV1?: string | undefined
+  /** process.constrainedMemory() in bytes, where the runtime has it. */
+  constrainedBytes?: number | undefined
+}
+
+export interface MemoryPlan {
+  limitMb: number
+  source: LimitSource
+  /** Present when the limit fell back to the default or an input was unusable. */
+  warnings: string[]
+  oldSpaceMb: number
+  semiSpaceMb: number
+  workerHeapMb: number
+  cacheBytes: number
+  shedRssBytes: number
+  shedHeapUsedBytes: number
+  leakHeapUsedBytes: number
+}
+
+/** Parses a cgroup limit file: bytes, or undefined for "max", absurd or garbage contents. */
+export function parseCgroupBytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const trimmed = text.trim()
+  if (!/^\d+$/.test(trimmed)) return undefined
+  const bytes = Number(trimmed)
+  if (!Number.isFinite(bytes) || bytes <= 0 || bytes >= NO_LIMIT_BYTES) return undefined
+  return bytes
+}
+
+function usableBytes(bytes: number | undefined): number | undefined {
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes <= 0 || bytes >= NO_LIMIT_BYTES) {
+    return undefined
+  }
+  return bytes
+}
+
+/** Picks the limit: first usable source wins. */
+export function resolveLimit(inputs: LimitInputs): {
+  limitMb: number
+  source: LimitSource
+  warnings: string[]
+} {
+  const warnings: string[] = []
+  if (inputs.envLimitMb !== undefined) {
+    return { limitMb: inputs.envLimitMb, source: 'MEMORY_LIMIT_MB', warnings }
+  }
+  const candidates: Array<[LimitSource, number | undefined, string | undefined]> = [
+    ['cgroup v2', parseCgroupBytes(inputs.cgroupV2), inputs.cgroupV2],
+    ['cgroup v1', parseCgroupBytes(inputs.cgroupV1), inputs.cgroupV1],
+    ['process.constrainedMemory', usableBytes(inputs.constrainedBytes), undefined],
+  ]
+  for (const [source, bytes, raw] of candidates) {
+    if (bytes !== undefined) {
+      const limitMb = Math.floor(bytes / MB)
+      if (limitMb >= MIN_LIMIT_MB) return { limitMb, source, warnings }
+      warnings.push(`${source} limit of ${limitMb} MB is below ${MIN_LIMIT_MB} MB; ignored`)
+    } else if (raw !== undefined && raw.trim() !== 'max' && !/^\d+$/.test(raw.trim())) {
+      warnings.push(`${source} file holds ${JSON.stringify(raw.trim().slice(0, 40))}; ignored`)
+    }
+  }
+  warnings.push(
+    `no memory limit found; assuming ${DEFAULT_LIMIT_MB} MB (set MEMORY_LIMIT_MB to choose)`,
+  )
+  return { limitMb: DEFAULT_LIMIT_MB, source: 'default', warnings }
+}
+
+/** Pure: derives every budget from the inputs. */
+export function planMemory(inputs: LimitInputs): MemoryPlan {
+  const { limitMb, source, warnings } = resolveLimit(inputs)
+  const oldSpaceMb = Math.floor(limitMb * SHARES.oldSpace)
+  // The young generation stays small: a bigger one buys little throughput and costs RSS.
+  const semiSpaceMb = Math.max(1, Math.min(MAX_SEMI_SPACE_MB, Math.floor(limitMb / 64)))
+  const workerHeapMb = Math.max(MIN_WORKER_HEAP_MB, Math.floor(limitMb * SHARES.workerHeap))
+  return {
+    limitMb,
+    source,
+    warnings,
+    oldSpaceMb,
+    semiSpaceMb,
+    workerHeapMb,
+    cacheBytes: Math.floor(limitMb * SHARES.cache * MB),
+    shedRssBytes: Math.floor(limitMb * SHARES.shedRss * MB),
+    shedHeapUsedBytes: Math.floor(oldSpaceMb * SHARES.shedHeapOfOldSpace * MB),
+    leakHeapUsedBytes: Math.floor(oldSpaceMb * SHARES.leakHeapOfOldSpace * MB),
+  }
+}
+
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Reads the limit sources of this machine. `cgroupRoot` is a parameter so tests can use fixtures. */
+export function readLimitInputs(
+  envLimitMb: number | undefined,
+  cgroupRoot = '/sys/fs/cgroup',
+): LimitInputs {
+  return {
+    envLimitMb,
+    cgroupV2: readOptional(join(cgroupRoot, 'memory.max')),
+    cgroupV1: readOptional(join(cgroupRoot, 'memory', 'memory.limit_in_bytes')),
+    constrainedBytes:
+      typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined,
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / MB)}MB`
+
+/** The one line the bootstrap prints. */
+export function describePlan(plan: MemoryPlan): string {
+  return [
+    `memory limit ${plan.limitMb}MB (from ${plan.source})`,
+    `old-space ${plan.oldSpaceMb}MB`,
+    `semi-space ${plan.semiSpaceMb}MB`,
+    `worker heap ${plan.workerHeapMb}MB`,
+    `cache ${mb(plan.cacheBytes)}`,
+    `shed at rss ${mb(plan.shedRssBytes)} / heap ${mb(plan.shedHeapUsedBytes)}`,
+    `leak guard at heap ${mb(plan.leakHeapUsedBytes)}`,
+  ].join(', ')
+}

@@ -1,0 +1,29 @@
+import underPressure from '@fastify/under-pressure'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+
+const RETRY_AFTER_SECONDS = 10
+
+/**
+ * Sheds load with 503 + Retry-After before the kernel kills the process: thresholds come from
+ * the memory plan (RSS and heap) plus event-loop delay. Routes opt out with `config.shedding: false`
+ * (liveness must keep answering while the process sheds).
+ */
+async function loadShedding(app: FastifyInstance) {
+  const plan = app.memoryPlan
+  await app.register(underPressure, {
+    maxRssBytes: plan.shedRssBytes,
+    maxHeapUsedBytes: plan.shedHeapUsedBytes,
+    maxEventLoopDelay: app.config.EVENT_LOOP_DELAY_MAX_MS,
+    retryAfter: RETRY_AFTER_SECONDS,
+    message: 'Server under pressure, retry later',
+  })
+  // under-pressure lets a route's own pressureHandler decide; returning undefined lets it through.
+  app.addHook('onRoute', (route) => {
+    if ((route.config as { shedding?: boolean } | undefined)?.shedding === false) {
+      route.config = { ...route.config, pressureHandler: () => undefined } as typeof route.config
+    }
+  })
+}
+
+export default fp(loadShedding, { name: 'load-shedding', dependencies: ['probes'] })

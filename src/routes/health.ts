@@ -1,0 +1,107 @@
+import { getHeapStatistics } from 'node:v8'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: the route keeps answering while the process sheds load. */
+    shedding?: boolean
+  }
+}
+
+const DependencyState = Type.Object({
+  status: Type.Enum(['up', 'down']),
+  required: Type.Boolean(),
+  latencyMs: Type.Optional(Type.Number()),
+  error: Type.Optional(Type.String()),
+})
+
+const Readiness = Type.Object({
+  ready: Type.Boolean(),
+  dependencies: Type.Record(Type.String(), DependencyState),
+})
+
+const Unauthorized = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+})
+
+const MB = 1024 * 1024
+const toMb = (bytes: number) => Math.round((bytes / MB) * 10) / 10
+
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  const { config, memoryPlan: plan } = app
+  const startedAt = new Date()
+
+  app.get(
+    '/healthz',
+    {
+      config: { shedding: false },
+      logLevel: 'warn',
+      schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
+
+  app.get(
+    '/readyz',
+    {
+      config: { shedding: false },
+      schema: { response: { 200: Readiness, 503: Readiness } },
+    },
+    async (_request, reply) => {
+      const readiness = await app.probes.readiness()
+      return reply.code(readiness.ready ? 200 : 503).send(readiness)
+    },
+  )
+
+  app.get(
+    '/status',
+    {
+      config: { shedding: false },
+      schema: {
+        headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
+        response: {
+          200: Type.Object({}, { additionalProperties: true }),
+          401: Unauthorized,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (
+        config.STATUS_TOKEN &&
+        request.headers.authorization !== `Bearer ${config.STATUS_TOKEN}`
+      ) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: 'a valid bearer token is required',
+        })
+      }
+      const memory = process.memoryUsage()
+      const heap = getHeapStatistics()
+      return {
+        uptimeSeconds: Math.round(process.uptime()),
+        startedAt: startedAt.toISOString(),
+        versions: { node: process.versions.node, v8: process.versions.v8, app: app.appVersion },
+        memory: {
+          plan,
+          usageMb: {
+            rss: toMb(memory.rss),
+            heapUsed: toMb(memory.heapUsed),
+            heapTotal: toMb(memory.heapTotal),
+            external: toMb(memory.external),
+            arrayBuffers: toMb(memory.arrayBuffers),
+            heapLimit: toMb(heap.heap_size_limit),
+          },
+          heapSizeLimitBytes: heap.heap_size_limit,
+          underPressure: app.isUnderPressure(),
+        },
+        ...(await app.probes.status()),
+      }
+    },
+  )
+}
+
+export default health

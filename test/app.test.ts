@@ -1,0 +1,159 @@
+import t from 'tap'
+import type { App } from '../src/app.js'
+import { buildTestApp } from './helpers/app.js'
+
+t.test('GET /healthz answers ok', async (t) => {
+  const app = await buildTestApp(t)
+  const res = await app.inject('/healthz')
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ok' })
+})
+
+t.test('GET /readyz reports dependency states', async (t) => {
+  const app = await buildTestApp(t)
+  const res = await app.inject('/readyz')
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().ready, true)
+  t.type(res.json().dependencies, 'object')
+})
+
+t.test('GET /readyz is 503 naming a required dependency that is down', async (t) => {
+  const app = await buildTestApp(t)
+  app.probes.addReadiness('flaky', async () => ({ status: 'down', error: 'refused' }))
+  app.probes.addReadiness('optional', async () => ({ status: 'down' }), { required: false })
+  app.probes.addReadiness('broken', async () => {
+    throw new Error('boom')
+  })
+  const res = await app.inject('/readyz')
+  t.equal(res.statusCode, 503)
+  const body = res.json()
+  t.equal(body.ready, false)
+  t.match(body.dependencies.flaky, { status: 'down', required: true, error: 'refused' })
+  t.match(body.dependencies.optional, { status: 'down', required: false })
+  t.match(body.dependencies.broken, { status: 'down', error: 'boom' })
+})
+
+t.test('GET /status shows the memory plan and live usage', async (t) => {
+  const app = await buildTestApp(t)
+  app.probes.addStatus('extra', () => ({ answer: 42 }))
+  const res = await app.inject('/status')
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.equal(body.memory.plan.limitMb, 512)
+  t.equal(body.memory.plan.source, 'MEMORY_LIMIT_MB')
+  t.ok(body.memory.usageMb.rss > 0)
+  t.ok(body.memory.heapSizeLimitBytes > 0)
+  t.equal(body.versions.node, process.versions.node)
+  t.same(body.extra, { answer: 42 })
+})
+
+t.test('GET /status requires the bearer token when STATUS_TOKEN is set', async (t) => {
+  const token = 'a-long-enough-status-token'
+  const app = await buildTestApp(t, { STATUS_TOKEN: token })
+  const missing = await app.inject('/status')
+  t.equal(missing.statusCode, 401)
+  t.equal(missing.headers['www-authenticate'], 'Bearer')
+  t.equal(missing.json().error, 'Unauthorized')
+  t.equal(
+    (await app.inject({ url: '/status', headers: { authorization: 'Bearer wrong' } })).statusCode,
+    401,
+  )
+  const ok = await app.inject({ url: '/status', headers: { authorization: `Bearer ${token}` } })
+  t.equal(ok.statusCode, 200)
+})
+
+t.test('unknown routes get a JSON 404', async (t) => {
+  const app = await buildTestApp(t)
+  const res = await app.inject('/no/such/route?x=1')
+  t.equal(res.statusCode, 404)
+  t.same(res.json(), {
+    statusCode: 404,
+    error: 'Not Found',
+    message: 'Route GET /no/such/route not found',
+  })
+})
+
+t.test('bad input gets a 400 naming the field and the rule', async (t) => {
+  const app = await buildTestApp(t, { TEST_ROUTES: 'true' })
+  const res = await app.inject('/__test/slow?ms=abc')
+  t.equal(res.statusCode, 400)
+  const body = res.json()
+  t.equal(body.error, 'Bad Request')
+  t.same(body.issues, [
+    { field: 'querystring/ms', rule: 'type', message: 'querystring/ms must be integer' },
+  ])
+  const missing = await app.inject('/__test/slow')
+  t.match(missing.json().issues, [{ field: 'querystring/ms', rule: 'required' }])
+})
+
+t.test('malformed JSON is a 400, a body over 1 MiB a 413', async (t) => {
+  const app = await buildTestApp(t, { TEST_ROUTES: 'true' })
+  const bad = await app.inject({
+    method: 'POST',
+    url: '/__test/leak?mb=1',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"nope":',
+  })
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json().error, 'Bad Request')
+  const big = await app.inject({
+    method: 'POST',
+    url: '/__test/leak?mb=1',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ x: 'y'.repeat(1024 * 1024) }),
+  })
+  t.equal(big.statusCode, 413)
+  t.equal(big.json().error, 'Payload Too Large')
+})
+
+t.test('test routes do not exist unless switched on', async (t) => {
+  const app = await buildTestApp(t)
+  t.equal((await app.inject('/__test/slow?ms=1')).statusCode, 404)
+})
+
+t.test(
+  'errors: 5xx hide internals in production, dependency outages name the dependency',
+  async (t) => {
+    const { DependencyUnavailableError } = await import('../src/errors.js')
+    const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }
+    const app = await buildTestApp(t, env, (app) => {
+      app.get('/boom', async () => {
+        throw new Error('secret SQL: SELECT * FROM users')
+      })
+      app.get('/down', async () => {
+        throw new DependencyUnavailableError('postgres', 'database unavailable')
+      })
+    })
+    const boom = await app.inject('/boom')
+    t.equal(boom.statusCode, 500)
+    t.same(boom.json(), {
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal Server Error',
+    })
+    t.notMatch(boom.body, /secret|stack/)
+    const down = await app.inject('/down')
+    t.equal(down.statusCode, 503)
+    t.equal(down.headers['retry-after'], '5')
+    t.same(down.json(), {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'database unavailable',
+      dependency: 'postgres',
+    })
+  },
+)
+
+t.test('the client address comes only from trusted proxy hops', async (t) => {
+  const ipRoute = (app: App) => app.get('/ip', async (request) => ({ ip: request.ip }))
+  const trusting = await buildTestApp(t, { TRUST_PROXY_HOPS: '2' }, ipRoute)
+  const viaProxies = await trusting.inject({
+    url: '/ip',
+    headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 198.51.100.1' },
+  })
+  // socket (Render's proxy) -> 198.51.100.1 (Cloudflare) -> 203.0.113.7 (the client); 6.6.6.6 is forged.
+  t.equal(viaProxies.json().ip, '203.0.113.7')
+  const direct = await buildTestApp(t, {}, ipRoute)
+  const forged = await direct.inject({ url: '/ip', headers: { 'x-forwarded-for': '6.6.6.6' } })
+  t.equal(forged.json().ip, '127.0.0.1')
+})

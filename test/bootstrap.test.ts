@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { planMemory } from '../src/memory.js'
+import { getStatus } from './helpers/http.js'
+import { startProcess, startServer } from './helpers/process.js'
+
+const hasExecve = typeof (process as { execve?: unknown }).execve === 'function'
+const MB = 1024 * 1024
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+}
+
+t.test('bootstrap applies the plan: V8 heap limit matches MEMORY_LIMIT_MB=256', async (t) => {
+  const proc = await startServer(t, { MEMORY_LIMIT_MB: '256' })
+  const plan = planMemory({ envLimitMb: 256 })
+  t.match(
+    proc.lines[0],
+    /^freetier: memory limit 256MB \(from MEMORY_LIMIT_MB\), old-space 128MB, semi-space 4MB, worker heap 20MB, cache 16MB, shed at rss 218MB \/ heap 115MB, leak guard at heap 102MB$/,
+    'prints one plan line first',
+  )
+  const status = await getStatus(proc.url)
+  const limit = status.memory.heapSizeLimitBytes
+  // V8's limit is old space plus the young generation (a few semi-spaces).
+  t.ok(
+    limit >= plan.oldSpaceMb * MB,
+    `heap_size_limit ${limit / MB}MB >= old space ${plan.oldSpaceMb}MB`,
+  )
+  t.ok(
+    limit <= (plan.oldSpaceMb + 3 * plan.semiSpaceMb) * MB,
+    `heap_size_limit ${limit / MB}MB <= old space + 3 semi-spaces`,
+  )
+  t.match(
+    proc.logs().find((l) => /ready \(after post-start gc\)/.test(String(l.msg))),
+    { rssMb: Number },
+  )
+
+  const pid = proc.child.pid as number
+  if (hasExecve) {
+    t.match(
+      cmdline(pid).join(' '),
+      /--max-old-space-size=128 --max-semi-space-size=4 --expose-gc .*dist\/src\/server\.js/,
+      'the bootstrap process became the server',
+    )
+    t.same(childPids(pid), [], 'exactly one resident process')
+  } else {
+    const children = childPids(pid)
+    t.equal(children.length, 1, `no process.execve on Node ${process.version}: one child server`)
+    t.match(
+      cmdline(children[0] as number).join(' '),
+      /--max-old-space-size=128 .*--expose-gc .*server\.js/,
+    )
+  }
+})
+
+t.test('SIGTERM through the bootstrap drains and exits 0', async (t) => {
+  const proc = await startServer(t)
+  proc.child.kill('SIGTERM')
+  const { code } = await proc.waitForExit()
+  t.equal(code, 0)
+  t.ok(proc.lines.some((l) => /shutting down/.test(l)))
+})
+
+t.test('invalid environment stops the start with every problem listed', async (t) => {
+  const proc = await startProcess(t, { env: { PORT: 'abc', MEMORY_LIMIT_MB: '-1' } })
+  const { code } = await proc.waitForExit()
+  t.equal(code, 1)
+  const output = proc.lines.join('\n')
+  t.match(output, /freetier: Invalid environment:/)
+  t.match(output, /PORT: got "abc", expected must be integer/)
+  t.match(output, /MEMORY_LIMIT_MB: got "-1", expected must be >= 64/)
+  t.notMatch(output, /listening/)
+})
+
+t.test('production without DATABASE_URL names the variable', async (t) => {
+  const proc = await startProcess(t, { env: { NODE_ENV: 'production' } })
+  t.equal((await proc.waitForExit()).code, 1)
+  t.match(proc.lines.join('\n'), /DATABASE_URL: got nothing/)
+})

@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+
+/** The repository root, from dist/test/helpers. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+export const BOOTSTRAP = join(ROOT, 'dist', 'scripts', 'start.js')
+export const SERVER = join(ROOT, 'dist', 'src', 'server.js')
+
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+export interface RunningProcess {
+  child: ChildProcess
+  port: number
+  url: string
+  /** Every stdout and stderr line so far. */
+  lines: string[]
+  /** JSON log lines parsed (non-JSON lines skipped). */
+  logs(): Array<Record<string, unknown>>
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** Resolves with the exit; rejects (rather than hanging the suite) if it takes too long. */
+  waitForExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts a real node process (the bootstrap by default) and stops it when the test ends. */
+export async function startProcess(
+  t: Test,
+  options: { env?: Record<string, string>; script?: string; nodeArgs?: string[] } = {},
+): Promise<RunningProcess> {
+  const port = await freePort()
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), options.script ?? BOOTSTRAP],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        // Coverage of the real process flows back to tap.
+        ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        PORT: String(port),
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so teardown also reaches a server the bootstrap spawned (Node 20).
+      detached: true,
+    },
+  )
+  const lines: string[] = []
+  const waiters = new Set<() => void>()
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = ''
+    stream?.setEncoding('utf8')
+    stream?.on('data', (data: string) => {
+      buffered += data
+      const parts = buffered.split('\n')
+      buffered = parts.pop() ?? ''
+      lines.push(...parts)
+      for (const wake of waiters) wake()
+    })
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      for (const wake of waiters) wake()
+      resolve({ code, signal })
+    })
+  })
+  let done = false
+  void exited.then(() => {
+    done = true
+  })
+  t.teardown(async () => {
+    if (!done) {
+      process.kill(-(child.pid as number), 'SIGKILL')
+      await exited
+    }
+  })
+
+  const waitForLine = (pattern: RegExp, timeoutMs = 15000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const found = lines.find((l) => pattern.test(l))
+        if (found !== undefined) {
+          cleanup()
+          resolve(found)
+        } else if (done) {
+          cleanup()
+          reject(new Error(`process exited before printing ${pattern}:\n${lines.join('\n')}`))
+        }
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`no line matching ${pattern} in ${timeoutMs}ms:\n${lines.join('\n')}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        waiters.delete(check)
+      }
+      waiters.add(check)
+      check()
+    })
+
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    logs: () =>
+      lines.flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>]
+        } catch {
+          return []
+        }
+      }),
+    waitForLine,
+    waitForExit: (timeoutMs = 30000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`still running after ${timeoutMs}ms:\n${lines.join('\n')}`)),
+          timeoutMs,
+        )
+        void exited.then((result) => {
+          clearTimeout(timer)
+          resolve(result)
+        })
+      }),
+  }
+}
+
+/** Starts the real bootstrap and waits until the server has listened and run its start-up GC. */
+export async function startServer(t: Test, env: Record<string, string> = {}) {
+  const proc = await startProcess(t, { env })
+  await proc.waitForLine(/"msg":"ready/)
+  return proc
+}

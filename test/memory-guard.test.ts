@@ -1,0 +1,62 @@
+import t from 'tap'
+import { getStatus } from './helpers/http.js'
+import { startServer } from './helpers/process.js'
+
+const post = (url: string) => fetch(url, { method: 'POST' })
+
+t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t) => {
+  // 128 MB limit: shedding at ~109 MB RSS. Off-heap buffers raise RSS without touching the heap.
+  const proc = await startServer(t, { MEMORY_LIMIT_MB: '128', TEST_ROUTES: 'true' })
+  t.equal((await fetch(`${proc.url}/__test/work`)).status, 200, 'served before')
+  t.equal((await post(`${proc.url}/__test/leak?kind=buffer&mb=48`)).status, 200)
+  let shed: Response | undefined
+  for (let i = 0; i < 50 && !shed; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    const res = await fetch(`${proc.url}/__test/work`)
+    if (res.status === 503) shed = res
+  }
+  t.ok(shed, 'requests are shed')
+  t.equal(shed?.headers.get('retry-after'), '10')
+  t.match(await shed?.json(), { statusCode: 503, error: 'Service Unavailable' })
+  t.equal((await fetch(`${proc.url}/healthz`)).status, 200, 'liveness keeps answering')
+  const status = await getStatus(proc.url)
+  t.equal(status.memory.underPressure, true)
+})
+
+t.test('leak guard: heap stays high after full GCs -> log, drain, exit non-zero', async (t) => {
+  // 256 MB limit: old space 128 MB, leak guard at ~102 MB heap used, shedding at ~115 MB.
+  const proc = await startServer(t, {
+    MEMORY_LIMIT_MB: '256',
+    TEST_ROUTES: 'true',
+    LEAK_GUARD_WINDOW_MS: '1000',
+  })
+  for (let i = 0; i < 12; i++) {
+    const res = await post(`${proc.url}/__test/leak?mb=8`)
+    t.equal(res.status, 200, `leak step ${i + 1}`)
+  }
+  const { code } = await proc.waitForExit()
+  t.equal(code, 75, 'exits with the leak code so the platform restarts it')
+  const fatal = proc.logs().find((l) => l.level === 60)
+  t.match(fatal, {
+    msg: /leak guard: heap stayed above its threshold/,
+    leak: { heapUsedBytes: Number, thresholdBytes: Number, heapLimitBytes: Number },
+  })
+  const leak = (fatal as { leak: { heapUsedBytes: number; thresholdBytes: number } }).leak
+  t.ok(leak.heapUsedBytes > leak.thresholdBytes)
+  t.ok(
+    proc.lines.some((l) => /"msg":"closed"/.test(l)),
+    'closed cleanly before exiting',
+  )
+})
+
+t.test('no leak, no exit: a steady heap under the threshold keeps serving', async (t) => {
+  const proc = await startServer(t, {
+    MEMORY_LIMIT_MB: '256',
+    TEST_ROUTES: 'true',
+    LEAK_GUARD_WINDOW_MS: '200',
+  })
+  t.equal((await post(`${proc.url}/__test/leak?mb=16`)).status, 200)
+  await new Promise((r) => setTimeout(r, 1000))
+  t.equal((await fetch(`${proc.url}/healthz`)).status, 200)
+  t.equal(proc.child.exitCode, null, 'still running')
+})
