@@ -5,10 +5,13 @@ import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
 import { packageInfo } from './package-info.js'
+import cache from './plugins/cache.js'
 import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
+import rateLimiting from './plugins/rate-limit.js'
+import redis from './plugins/redis.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
 
@@ -69,6 +72,9 @@ export async function buildApp(options: AppOptions) {
       options.onLeak ??
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
+  await app.register(redis)
+  await app.register(cache)
+  await app.register(rateLimiting)
   await app.register(health)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
