@@ -23,10 +23,11 @@ return 1`
 
 /**
  * Bumps the epoch, deletes the keys, and every key of each tag set with the set itself.
- * KEYS: epoch key, then ARGV[1] data keys, then tag sets.
+ * KEYS: epoch key, then ARGV[1] data keys, then tag sets. ARGV[2]: epoch lifetime in ms.
  */
 const INVALIDATE = `
 redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local dataKeys = tonumber(ARGV[1])
 for i = 2, #KEYS do
   if i <= dataKeys + 1 then
@@ -44,6 +45,11 @@ interface ScriptedRedis extends Redis {
 }
 
 const SCAN_COUNT = 500
+/**
+ * The epoch outlives any load by far (it only has to span one load), yet does not stay in
+ * Redis forever once a namespace stops being written.
+ */
+const EPOCH_TTL_MS = 24 * 60 * 60 * 1000
 const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
 
 /**
@@ -123,7 +129,7 @@ export class RedisL2 {
       ...(what.tags ?? []).map((t) => this.#tagKey(namespace, t)),
     ]
     await this.connections.guard(() =>
-      this.#client.cacheInvalidate(keys.length, ...keys, dataKeys.length),
+      this.#client.cacheInvalidate(keys.length, ...keys, dataKeys.length, EPOCH_TTL_MS),
     )
     for (const prefix of what.prefixes ?? []) {
       await this.#deleteMatching(`${escapeGlob(this.dataKey(namespace, prefix))}*`)
@@ -132,7 +138,9 @@ export class RedisL2 {
 
   /** Drops every key of the namespace (after invalidations may have been lost). */
   async clear(namespace: string): Promise<void> {
-    await this.connections.guard(() => this.#client.incr(this.#epochKey(namespace)))
+    await this.connections.guard(() =>
+      this.#client.cacheInvalidate(1, this.#epochKey(namespace), 0, EPOCH_TTL_MS),
+    )
     await this.#deleteMatching(`${escapeGlob(this.#base(namespace))}:[kt]:*`)
   }
 

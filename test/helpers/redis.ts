@@ -33,6 +33,9 @@ export interface OwnRedis {
   start(): Promise<void>
   /** SIGKILL: the connections drop at once, like a crashed server. */
   kill(): Promise<void>
+  /** SIGSTOP / SIGCONT: connections stay open and nothing answers, like a hung server. */
+  pause(): void
+  resume(): void
 }
 
 /**
@@ -65,9 +68,16 @@ export async function ownRedis(t: Test): Promise<OwnRedis> {
       }
       throw new Error(`redis-server on port ${port} did not start`)
     },
+    pause() {
+      child?.kill('SIGSTOP')
+    },
+    resume() {
+      child?.kill('SIGCONT')
+    },
     async kill() {
       if (!child || child.exitCode !== null) return
       const exited = once(child, 'exit')
+      child.kill('SIGCONT')
       child.kill('SIGKILL')
       await exited
     },
