@@ -46,7 +46,7 @@ export function send(
 export function isMissingRoute(response: HttpResponse): boolean {
   if (response.status !== 404) return false
   try {
-    return /^Route \w+:.* not found$/.test(
+    return /^Route \w+[: ]\S+ not found$/.test(
       (JSON.parse(response.body) as { message?: string }).message ?? '',
     )
   } catch {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { parseCpuTicks, parseParentPid, parseStatusKb } from './stats.js'
+import { parseCoreTicks, parseCpuTicks, parseParentPid, parseStatusKb } from './stats.js'
 
 /** Reading processes from /proc (Linux only, like the platform). */
 
@@ -90,4 +90,10 @@ export function canPin(cpus: number): { ok: boolean; reason?: string } {
   } catch {
     return { ok: false, reason: 'taskset not found (util-linux): processes are not pinned' }
   }
+}
+
+/** Busy/total ticks of a CPU since boot (for how much of the server's CPU others took). */
+export function coreTicks(cpu: number): { busy: number; total: number } | undefined {
+  const text = read('/proc/stat')
+  return text === undefined ? undefined : parseCoreTicks(text, cpu)
 }

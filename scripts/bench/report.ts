@@ -30,16 +30,16 @@ function cacheSummary(s: ScenarioResult): string {
 
 export function scenarioTable(scenarios: ScenarioResult[]): string {
   const rows = [
-    '| scenario | process | conns | req/s | × baseline | p50 ms | p99 ms | CPU µs/req | × baseline | non-2xx / errors | x-cache | peak RSS MB |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|--:|',
+    '| scenario | process | conns | req/s | × baseline | p50 ms | p99 ms | CPU µs/req | × baseline | non-2xx / errors | x-cache | peak RSS MB | CPU 0 used by others |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|',
   ]
   for (const s of scenarios) {
     if (s.skipped !== undefined) {
-      rows.push(`| ${s.title} | ${s.process} | | skipped: ${s.skipped} | | | | | | | | |`)
+      rows.push(`| ${s.title} | ${s.process} | | skipped: ${s.skipped} | | | | | | | | | |`)
       continue
     }
     rows.push(
-      `| ${s.title} | ${s.process} | ${s.connections ?? '–'} | ${round(s.load?.requestsPerSecond)} | ${times(s.throughputRatio)} | ${round(s.load?.latencyP50Ms, 1)} | ${round(s.load?.latencyP99Ms, 1)} | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} | ${statusSummary(s)} | ${cacheSummary(s)} | ${round(s.peakRssMb, 1)} |`,
+      `| ${s.title} | ${s.process} | ${s.connections ?? '–'} | ${round(s.load?.requestsPerSecond)} | ${times(s.throughputRatio)} | ${round(s.load?.latencyP50Ms, 1)} | ${round(s.load?.latencyP99Ms, 1)} | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} | ${statusSummary(s)} | ${cacheSummary(s)} | ${round(s.peakRssMb, 1)} | ${s.otherCpuShare === undefined ? '–' : `${Math.round(s.otherCpuShare * 100)}%`} |`,
     )
   }
   return rows.join('\n')
@@ -163,11 +163,15 @@ export function targetTable(checks: TargetCheck[]): string {
 
 export function markdownReport(result: BenchResult): string {
   const skipped = result.scenarios.filter((s) => s.skipped !== undefined)
-  const how = result.scenarios
-    .filter((s) => s.skipped === undefined)
-    .map((s) => `- **${s.title}**: ${s.how}`)
+  const how = [
+    ...new Set(
+      result.scenarios
+        .filter((s) => s.skipped === undefined)
+        .map((s) => `- **${s.title}**: ${s.how}`),
+    ),
+  ]
   return [
-    `Node ${result.node}, ${result.machine.cpus} × ${result.machine.model}; ${result.machine.pinning}; ${result.database}.`,
+    `Node ${result.node}, ${result.machine.cpus} × ${result.machine.model}; ${result.machine.pinning}; ${result.database}; load average ${result.machine.loadAverage[0].toFixed(2)} at the start, ${result.machine.loadAverage[1].toFixed(2)} at the end.`,
     `Command: \`${result.command}\`, ${result.startedAt}.`,
     '',
     processTable(result.processes),

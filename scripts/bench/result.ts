@@ -39,6 +39,8 @@ export interface ScenarioResult {
   /** CPU/request ÷ baseline /healthz CPU/request. */
   cpuRatio?: number
   peakRssMb?: number
+  /** Share of the server's CPU that other processes on the machine used during the window. */
+  otherCpuShare?: number
 }
 
 export interface BenchResult {
@@ -46,7 +48,14 @@ export interface BenchResult {
   startedAt: string
   finishedAt: string
   node: string
-  machine: { cpus: number; model: string; pinned: boolean; pinning: string }
+  machine: {
+    cpus: number
+    model: string
+    pinned: boolean
+    pinning: string
+    /** /proc/loadavg's 1-minute figure at the start and the end: a busy machine skews figures. */
+    loadAverage: [number, number]
+  }
   command: string
   database: string
   processes: ProcessResult[]

@@ -2,13 +2,13 @@ import { join } from 'node:path'
 import { type BenchOptions, wants } from './args.js'
 import type { BenchDatabase } from './database.js'
 import { runLoad } from './load.js'
-import { clockTicksPerSecond, cpuTicks, rss } from './proc.js'
+import { clockTicksPerSecond, coreTicks, cpuTicks, rss } from './proc.js'
 import { type RunningServer, type ServerSpec, startServer, stopServer } from './processes.js'
 import type { Progress } from './progress.js'
 import type { ProcessResult, ScenarioResult } from './result.js'
 import type { Sampler } from './sampler.js'
 import type { ScenarioDef } from './scenarios.js'
-import { cpuMicrosPerRequest, MB, ratio, toMb } from './stats.js'
+import { cpuMicrosPerRequest, MB, otherShare, ratio, toMb } from './stats.js'
 
 /** One bench invocation's shared state: launching processes and running scenarios on them. */
 
@@ -28,6 +28,7 @@ export class Session {
   readonly scenarios: ScenarioResult[] = []
   /** The baseline's /healthz: what every throughput and CPU figure is divided by. */
   reference: { rps: number; cpuUs: number | undefined } | undefined
+  private watched: RunningServer | undefined
 
   constructor(
     readonly options: BenchOptions,
@@ -96,25 +97,34 @@ export class Session {
       result.bootMs.push(Math.round(server.bootMs))
       result.idleRssMb.push(toMb(server.idle.tree))
       result.idleServerRssMb.push(toMb(server.idle.server))
-      this.sampler.watch(server.pids, {
-        label: spec.label,
-        limitMb: memoryLimitMb,
-        shedMb: result.shedRssMb,
-      })
       this.progress.log(
         `${spec.label}: boot ${Math.round(server.bootMs)} ms, idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}`,
       )
-      if (i >= boots) return { server, result }
+      if (i >= boots) {
+        // Only the process that goes on to run scenarios is sampled (and drawn).
+        this.sampler.watch(server.pids, {
+          label: spec.label,
+          limitMb: memoryLimitMb,
+          shedMb: result.shedRssMb,
+        })
+        this.watched = server
+        return { server, result }
+      }
       await this.stop(server, result)
     }
   }
 
   async stop(server: RunningServer, result: ProcessResult): Promise<void> {
     const last = rss(server.pids)
-    this.sampler.stop()
+    let sampledPeak = 0
+    if (this.watched === server) {
+      this.sampler.stop()
+      sampledPeak = this.sampler.peak
+      this.watched = undefined
+    }
     result.peakRssMb = Math.max(
       result.peakRssMb,
-      toMb(this.sampler.peak),
+      toMb(sampledPeak),
       toMb(last?.serverPeak ?? 0),
       toMb(last?.tree ?? 0),
     )
@@ -166,6 +176,7 @@ export class Session {
       `${def.title} on ${process}: ${connections} connections, ${this.options.durationS} s`,
     )
     let ticks = 0
+    let core: ReturnType<typeof coreTicks>
     let started = 0
     let peak = 0
     const load = await runLoad(
@@ -181,6 +192,7 @@ export class Session {
       {
         onStart: () => {
           ticks = cpuTicks(server.pids)
+          core = this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))
           started = this.sampler.now()
           peak = 0
         },
@@ -193,6 +205,9 @@ export class Session {
       },
     )
     const used = cpuTicks(server.pids) - ticks
+    const coreAfter =
+      this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))
+    const others = core && coreAfter ? otherShare(core, coreAfter, used) : undefined
     const ended = this.sampler.now()
     this.sampler.mark(def.title, started, ended)
     for (const sample of this.sampler.timeline.samples) {
@@ -211,11 +226,12 @@ export class Session {
       ...optional('throughputRatio', ratio(load.requestsPerSecond, this.reference?.rps)),
       ...optional('cpuRatio', ratio(cpuUs, this.reference?.cpuUs)),
       peakRssMb: toMb(peak),
+      ...optional('otherCpuShare', others),
     }
     this.scenarios.push(result)
     const non2xx = Object.entries(load.statuses).filter(([code]) => !code.startsWith('2'))
     this.progress.log(
-      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× baseline)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
+      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× baseline)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, others used ${Math.round(others * 100)}% of the server's CPU`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
     )
     return result
   }

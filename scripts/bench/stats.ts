@@ -66,3 +66,24 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/** Busy and total ticks of one CPU from the text of /proc/stat (`cpuN user nice system idle iowait ...`). */
+export function parseCoreTicks(procStat: string, cpu: number): { busy: number; total: number } {
+  const line = procStat.split('\n').find((l) => l.startsWith(`cpu${cpu} `))
+  if (line === undefined) throw new Error(`no cpu${cpu} line in /proc/stat`)
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number)
+  const total = fields.reduce((sum, n) => sum + n, 0)
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0)
+  return { busy: total - idle, total }
+}
+
+/** Share of a CPU's time over a window spent on anything but `ownTicks` (other processes). */
+export function otherShare(
+  before: { busy: number; total: number },
+  after: { busy: number; total: number },
+  ownTicks: number,
+): number | undefined {
+  const total = after.total - before.total
+  if (total <= 0) return undefined
+  return Math.max(0, Math.round(((after.busy - before.busy - ownTicks) / total) * 100) / 100)
+}

@@ -59,7 +59,7 @@ export function renderRssSvg(timeline: Timeline, title: string): string {
   }
   out.push(
     `<text transform="translate(16,${M.top + PH / 2}) rotate(-90)" text-anchor="middle">RSS, MB</text>`,
-    `<text x="${M.left + PW / 2}" y="${M.top + PH + 28}" text-anchor="middle">seconds since the start of the run</text>`,
+    `<text x="${M.left + PW / 2}" y="${H - 6}" text-anchor="middle">seconds since the start of the run; below the axis: the process under test</text>`,
     `<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + PH}" stroke="#333"/>`,
     `<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + PH}" y2="${M.top + PH}" stroke="#333"/>`,
   )
@@ -78,8 +78,8 @@ export function renderRssSvg(timeline: Timeline, title: string): string {
       )
     }
     out.push(
-      `<line x1="${x1}" x2="${x1}" y1="${M.top}" y2="${M.top + PH + 36}" stroke="#999" stroke-dasharray="2 2"/>`,
-      `<text x="${f(x(s.start) + 3)}" y="${M.top + PH + 44 + (i % 2) * 12}" fill="#333">${escapeXml(s.label)}</text>`,
+      `<line x1="${x1}" x2="${x1}" y1="${M.top}" y2="${M.top + PH + 24 + (i % 2) * 12}" stroke="#999" stroke-dasharray="2 2"/>`,
+      `<text x="${f(x(s.start) + 3)}" y="${M.top + PH + 30 + (i % 2) * 12}" fill="#333">${escapeXml(s.label)}</text>`,
     )
   })
   // RSS: one polyline per process (no line across the gap between two processes).
@@ -98,7 +98,7 @@ export function renderRssSvg(timeline: Timeline, title: string): string {
   out.push(
     `<line x1="${lx}" x2="${lx + 24}" y1="16" y2="16" stroke="#1565c0" stroke-width="2"/><text x="${lx + 28}" y="20">RSS</text>`,
     `<line x1="${lx + 64}" x2="${lx + 88}" y1="16" y2="16" stroke="#d32f2f" stroke-width="2" stroke-dasharray="6 3"/><text x="${lx + 92}" y="20">memory limit</text>`,
-    `<line x1="${lx + 172}" x2="${lx + 196}" y1="16" y2="16" stroke="#f57c00" stroke-width="1.5" stroke-dasharray="3 3"/><text x="${lx + 200}" y="20">shed (503) at</text>`,
+    `<line x1="${lx + 172}" x2="${lx + 196}" y1="16" y2="16" stroke="#f57c00" stroke-width="1.5" stroke-dasharray="3 3"/><text x="${lx + 200}" y="20">shed (503) above</text>`,
     '</svg>',
   )
   return `${out.join('\n')}\n`
