@@ -310,7 +310,8 @@ t.test('markdown: process and scenario tables', async (t) => {
     report,
     /Node 20\.20\.2, 2 × Test CPU; pinned; local Postgres; load average 0\.50 at the start, 1\.25 at the end/,
   )
-  t.match(report, /- GET note, L2 hit skipped: no Redis/)
+  t.match(report, /- \*\*GET note, L1 hit\*\*: hot ids/)
+  t.notMatch(report, /\*\*GET note, L2 hit\*\*/, 'a skipped scenario has no how-line')
 })
 
 t.test('targets: each checked against the run', async (t) => {

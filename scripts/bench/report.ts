@@ -30,7 +30,7 @@ function cacheSummary(s: ScenarioResult): string {
 
 export function scenarioTable(scenarios: ScenarioResult[]): string {
   const rows = [
-    '| scenario | process | conns | req/s | × baseline | p50 ms | p99 ms | CPU µs/req | × baseline | non-2xx / errors | x-cache | peak RSS MB | CPU 0 used by others |',
+    '| scenario | process | conns | req/s | × baseline | p50 ms | p99 ms | CPU µs/req | × baseline | non-2xx / errors | x-cache | peak RSS MB | server CPU busy outside the server |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|',
   ]
   for (const s of scenarios) {
@@ -162,7 +162,6 @@ export function targetTable(checks: TargetCheck[]): string {
 }
 
 export function markdownReport(result: BenchResult): string {
-  const skipped = result.scenarios.filter((s) => s.skipped !== undefined)
   const how = [
     ...new Set(
       result.scenarios
@@ -179,9 +178,6 @@ export function markdownReport(result: BenchResult): string {
     scenarioTable(result.scenarios),
     '',
     ...how,
-    ...(skipped.length > 0
-      ? ['', ...skipped.map((s) => `- ${s.title} skipped: ${s.skipped}`)]
-      : []),
     '',
     targetTable(checkTargets(result)),
     '',
@@ -231,7 +227,9 @@ baseline runs one GC too); peak RSS is the highest of RSS sampled every 100 ms a
 \`VmHWM\` (worker threads included: they share the process). RSS is of the whole process tree, which
 is what a container limit counts. Rate limiting is set out of reach (\`RATE_LIMIT_MAX\`), since one
 address sends everything. Non-2xx responses and connection errors are counted per status/code;
-\`x-cache\` values show which tier answered.
+\`x-cache\` values show which tier answered. The last column is how busy the server's CPU was
+with anything but the server (other processes, interrupts) during the window, from \`/proc/stat\`:
+on a shared machine it explains most of the run-to-run noise.
 
 The latest full run (${result.startedAt.slice(0, 10)}; \`${result.command}\`):
 

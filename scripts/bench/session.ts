@@ -231,7 +231,7 @@ export class Session {
     this.scenarios.push(result)
     const non2xx = Object.entries(load.statuses).filter(([code]) => !code.startsWith('2'))
     this.progress.log(
-      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× baseline)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, others used ${Math.round(others * 100)}% of the server's CPU`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
+      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× baseline)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, its CPU ${Math.round(others * 100)}% busy with others`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
     )
     return result
   }
