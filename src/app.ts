@@ -5,12 +5,14 @@ import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
 import { packageInfo } from './package-info.js'
+import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
+import notes from './routes/notes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,7 +71,9 @@ export async function buildApp(options: AppOptions) {
       options.onLeak ??
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
+  await app.register(db)
   await app.register(health)
+  await app.register(notes)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }
