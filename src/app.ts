@@ -35,6 +35,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 120_000
 const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000
 const REQUEST_TIMEOUT_MS = 300_000
 const BODY_LIMIT_BYTES = 1024 * 1024
+// Booting waits on the database: migrations may queue behind another instance's advisory lock,
+// and the embedded PGlite's first start (initdb) takes seconds on a slow CPU. Fastify's 10 s
+// default would abort a healthy start.
+const PLUGIN_TIMEOUT_MS = 120_000
 
 /** The same rule as Fastify's numeric trustProxy (trust the n nearest hops), with its types. */
 function trustProxyHops(hops: number | false) {
@@ -50,6 +54,7 @@ export async function buildApp(options: AppOptions) {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     bodyLimit: BODY_LIMIT_BYTES,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Only the proxies we know of may set the client address (rate limiting keys on it).
     trustProxy: trustProxyHops(config.trustProxy),
     return503OnClosing: true,
