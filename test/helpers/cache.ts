@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { testConfig, testPlan } from './config.js'
+import { testDatabase } from './database.js'
 
 /** An app with `GET /item/:ns/:id` reading through the cache; counts loads per key. */
 export async function cachedApp(t: Test, env: Record<string, string> = {}, cacheBytes?: number) {
   const loads = new Map<string, number>()
-  const config = testConfig(env)
+  const database = env.DATABASE_URL ?? (await testDatabase(t)).url
+  const config = testConfig({ ...env, DATABASE_URL: database })
   const plan = { ...testPlan(config), ...(cacheBytes ? { cacheBytes } : {}) }
   const app = await buildApp({ config, plan, logger: false })
   t.teardown(() => app.close())
