@@ -89,8 +89,16 @@ t.test(
       await eventually(async () => (await stats(a)).namespaces.queries.l2.state === 'up', 5000),
       'L2 trusted again after clearing',
     )
-    t.ok(await eventually(async () => (await stats(b)).invalidation === 'subscribed', 5000))
-    const url = `/api/notes/${ids[3]}`
+    t.ok(
+      await eventually(
+        async () =>
+          (await stats(a)).invalidation === 'subscribed' &&
+          (await stats(b)).invalidation === 'subscribed',
+        5000,
+      ),
+      'both listen again (and have emptied their L1)',
+    )
+    const url = `/api/notes/${(await createNote(a, 'after')).id}`
     t.equal((await a.inject(url)).headers['x-cache'], 'miss')
     t.equal((await b.inject(url)).headers['x-cache'], 'l2', 'L2 shared again')
     t.equal((await b.inject(url)).headers['x-cache'], 'l1')
