@@ -1,7 +1,10 @@
 import { once } from 'node:events'
+import Fastify from 'fastify'
 import t from 'tap'
-import { buildApp } from '../src/app.js'
-import { RedisBudgetError } from '../src/plugins/redis.js'
+import cache from '../src/plugins/cache.js'
+import probes from '../src/plugins/probes.js'
+import rateLimiting from '../src/plugins/rate-limit.js'
+import redis, { RedisBudgetError } from '../src/plugins/redis.js'
 import { CircuitBreaker, CircuitOpenError } from '../src/redis/breaker.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
@@ -96,9 +99,19 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   })
 
   t.test('a budget too small for the plugins stops the start with a clear error', async (t) => {
+    // Only the Redis users (no database): a failed start must not leave anything open.
     const config = testConfig({ REDIS_URL: url, REDIS_MAX_CONNECTIONS: '2' })
+    const app = Fastify({ logger: false })
+    app.decorate('config', config)
+    app.decorate('memoryPlan', testPlan(config))
+    const start = async () => {
+      await app.register(probes)
+      await app.register(redis)
+      await app.register(cache)
+      await app.register(rateLimiting)
+    }
     await t.rejects(
-      buildApp({ config, plan: testPlan(config), logger: false }),
+      start(),
       /REDIS_MAX_CONNECTIONS=2 reached: cannot open Redis connection "rate-limit"/,
     )
   })

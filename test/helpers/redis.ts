@@ -90,14 +90,20 @@ export async function ownRedis(t: Test): Promise<OwnRedis> {
 /** A TCP server that accepts connections and never answers: a hung Redis. */
 export async function hungRedis(t: Test): Promise<string> {
   const sockets = new Set<Socket>()
+  let closed = false
   const server = createServer((socket) => {
+    // Neither the server nor its sockets may keep the test process alive.
+    socket.unref()
+    if (closed) return socket.destroy()
     sockets.add(socket)
     socket.on('error', () => {})
     socket.on('close', () => sockets.delete(socket))
   })
   server.listen(0, '127.0.0.1')
+  server.unref()
   await once(server, 'listening')
   t.teardown(async () => {
+    closed = true
     for (const socket of sockets) socket.destroy()
     server.close()
   })
