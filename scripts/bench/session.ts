@@ -219,6 +219,17 @@ export class Session {
         },
       },
     )
+    if (server.exit) {
+      // CPU and RSS of a process that is gone cannot be read: report the exit, not figures.
+      this.progress.log(
+        `${def.title}: the server exited during the run (${JSON.stringify(server.exit)}); its last lines:\n${server.tail
+          .slice(-15)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`,
+      )
+      this.skip(def, process, `the server exited during the run (${JSON.stringify(server.exit)})`)
+      return undefined
+    }
     const used = cpuTicks(server.pids) - ticks
     const coreAfter =
       this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))
