@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
@@ -8,6 +7,7 @@ import { DependencyUnavailableError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { admin, testDatabase } from './helpers/database.js'
+import { captureLogs } from './helpers/logs.js'
 
 t.test('TLS follows the URL sslmode with libpq meanings', async (t) => {
   const base = 'postgres://u:p@db.example:5432/app'
@@ -64,13 +64,7 @@ t.test('outages are told apart from bad queries', async (t) => {
 
 /** Captures pino lines of an app built in-process. */
 function logCapture() {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
-      done()
-    },
-  })
+  const { lines, stream } = captureLogs()
   return { lines, logger: { level: 'info', stream } }
 }
 
