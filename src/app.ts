@@ -9,6 +9,7 @@ import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
+import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
 
@@ -69,6 +70,7 @@ export async function buildApp(options: AppOptions) {
       options.onLeak ??
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
+  await app.register(workers)
   await app.register(health)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
