@@ -25,6 +25,8 @@ export interface WorkerPoolOptions {
   taskTimeoutMs: number
   /** Hard V8 old-space limit of each worker (resourceLimits); recycling starts below it. */
   heapLimitMb: number
+  /** Young generation of each worker: V8's default (tens of MB per thread) would dwarf the rest. */
+  youngGenerationMb: number
   /** How long close() lets in-flight tasks finish before terminating the workers. */
   closeTimeoutMs: number
 }
@@ -226,7 +228,8 @@ export class WorkerPool implements Workers {
 
   #start(): Promise<Piscina> {
     this.#pool ??= import('piscina').then(({ Piscina }) => {
-      const { threads, maxQueue, idleTimeoutMs, heapLimitMb, closeTimeoutMs } = this.#options
+      const { threads, maxQueue, idleTimeoutMs, heapLimitMb, youngGenerationMb, closeTimeoutMs } =
+        this.#options
       const pool = new Piscina({
         filename: ENTRY_MODULE,
         minThreads: 0,
@@ -235,7 +238,10 @@ export class WorkerPool implements Workers {
         // Admission is bounded in run(); piscina's own queue only needs headroom for wake().
         maxQueue: threads + maxQueue + 1,
         concurrentTasksPerWorker: 1,
-        resourceLimits: { maxOldGenerationSizeMb: heapLimitMb },
+        resourceLimits: {
+          maxOldGenerationSizeMb: heapLimitMb,
+          maxYoungGenerationSizeMb: youngGenerationMb,
+        },
         closeTimeout: closeTimeoutMs,
         loadBalancer: (task, workers) => this.#pick(task.name, workers),
       })
@@ -286,6 +292,7 @@ async function workers(app: FastifyInstance) {
       idleTimeoutMs: config.WORKER_IDLE_TIMEOUT_MS,
       taskTimeoutMs: config.WORKER_TASK_TIMEOUT_MS,
       heapLimitMb: memoryPlan.workerHeapMb,
+      youngGenerationMb: memoryPlan.semiSpaceMb,
       // Tasks stop at their own timeout; the pool never holds shutdown past its budget.
       closeTimeoutMs: Math.min(config.WORKER_TASK_TIMEOUT_MS + 1000, config.SHUTDOWN_TIMEOUT_MS),
     },

@@ -21,7 +21,7 @@ const POLICY: sanitizeHtml.IOptions = {
     ...['details', 'summary'],
   ],
   allowedAttributes: {
-    a: ['href', 'title'],
+    a: ['href', 'title', 'rel'],
     img: ['src', 'alt', 'title', 'width', 'height'],
     code: ['class'],
     ol: ['start'],

@@ -18,9 +18,11 @@ export function taskModule(name: string): string {
   return new URL(`./${name}${extension}`, import.meta.url).href
 }
 
-export const TASK_MODULES: { [K in keyof WorkerTasks]: string } = {
+/** The modules of the built-in tasks (others can be added at run time with `app.workers.define`). */
+export const TASK_MODULES = {
   render: taskModule('render'),
-}
+} satisfies { [K in keyof WorkerTasks]?: string }
 
-/** The worker entry, resolved the same way. */
-export const ENTRY_MODULE = taskModule('entry')
+/** The worker entry: compiled, or under tsx a JavaScript shim that makes workers load .ts. */
+export const ENTRY_MODULE =
+  extension === '.ts' ? new URL('./dev-entry.mjs', import.meta.url).href : taskModule('entry')
