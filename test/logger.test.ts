@@ -4,6 +4,7 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loggerOptions } from '../src/logger.js'
 import { testConfig, testPlan } from './helpers/config.js'
+import { testDatabase } from './helpers/database.js'
 
 function capture() {
   const lines: Array<Record<string, unknown>> = []
@@ -40,7 +41,7 @@ t.test(
   'one line per request with method, url, status, time, address and the cf-ray id',
   async (t) => {
     const { lines, stream } = capture()
-    const config = testConfig({ LOG_LEVEL: 'info' })
+    const config = testConfig({ LOG_LEVEL: 'info', DATABASE_URL: (await testDatabase(t)).url })
     const app = await buildApp({
       config,
       plan: testPlan(config),
