@@ -14,6 +14,7 @@ import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
 import notes from './routes/notes.js'
+import notesHtml from './routes/notes-html.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -81,6 +82,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(workers)
   await app.register(health)
   await app.register(notes)
+  await app.register(notesHtml)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }
