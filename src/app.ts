@@ -13,9 +13,11 @@ import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
 import rateLimiting from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
 import notes from './routes/notes.js'
+import notesHtml from './routes/notes-html.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,8 +85,10 @@ export async function buildApp(options: AppOptions) {
   await app.register(redis)
   await app.register(cache)
   await app.register(rateLimiting)
+  await app.register(workers)
   await app.register(health)
   await app.register(notes)
+  await app.register(notesHtml)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }

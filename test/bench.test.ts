@@ -200,6 +200,7 @@ const proc = (label: string, over: Partial<ProcessResult> = {}): ProcessResult =
   memoryLimitMb: 512,
   shedRssMb: 435,
   bootMs: [300, 320, 310],
+  bootCpuMs: [200, 210, 220],
   idleRssMb: [60, 61, 62],
   idleServerRssMb: [60, 61, 62],
   peakRssMb: 90,
@@ -272,7 +273,7 @@ function sampleResult(): BenchResult {
     database: 'local Postgres',
     processes: [
       proc('baseline', { memoryLimitMb: undefined, shedRssMb: undefined, idleRssMb: [50] }),
-      proc('app', { bootMs: [400, 600, 500], peakRssMb: 210 }),
+      proc('app', { bootMs: [400, 600, 500], bootCpuMs: [300, 300, 300], peakRssMb: 210 }),
       proc('app (overload)', { memoryLimitMb: 256, shedRssMb: 218 }),
     ],
     scenarios,
@@ -295,8 +296,11 @@ function sampleResult(): BenchResult {
 t.test('markdown: process and scenario tables', async (t) => {
   const result = sampleResult()
   const processes = processTable(result.processes)
-  t.match(processes, /\| baseline \| baseline \| 310 \(n=3\) \| {2}\| 50\.0 \|/)
-  t.match(processes, /\| app \| app \| 500 \(n=3\) \| \+190 ms \| 61\.0 \| \+11\.0 MB \|/)
+  t.match(processes, /\| baseline \| baseline \| 310 \(n=3\) \| {2}\| 210 \| {2}\| 50\.0 \|/)
+  t.match(
+    processes,
+    /\| app \| app \| 500 \(n=3\) \| \+190 ms \| 300 \| \+90 ms \| 61\.0 \| \+11\.0 MB \|/,
+  )
   const scenarios = scenarioTable(result.scenarios)
   const lines = scenarios.split('\n')
   t.equal(lines.length, 2 + result.scenarios.length, 'a header, a rule and one row each')
@@ -319,6 +323,7 @@ t.test('targets: each checked against the run', async (t) => {
   const get = (prefix: string) => checks.find((c) => c.target.startsWith(prefix))
   t.equal(get('idle RSS')?.met, true, '61 MB vs 50 MB is within 20 MB')
   t.equal(get('boot')?.met, false, '+190 ms is over 150 ms')
+  t.match(get('boot')?.measured, /500 ms vs 310 ms \(\+190 ms\); CPU 300 ms vs 210 ms \(\+90 ms\)/)
   t.equal(get('L1-hit read')?.met, true)
   t.equal(get('L1-hit CPU')?.met, false)
   t.equal(get('peak RSS')?.met, false, '210 MB over 200 MB')

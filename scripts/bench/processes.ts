@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { send } from './http.js'
-import { processTree, type Rss, rss } from './proc.js'
+import { clockTicksPerSecond, cpuTicks, processTree, type Rss, rss } from './proc.js'
 
 /** Starting, timing and stopping the processes under test. */
 
@@ -26,6 +26,8 @@ export interface RunningServer {
   url: string
   /** Spawn to the first 200 on /healthz. */
   bootMs: number
+  /** CPU time (user+sys, whole tree) the process used until then: robust on a busy machine. */
+  bootCpuMs: number
   /** Tree RSS shortly after the server logged that its post-start GC ran. */
   idle: Rss
   /** The pids measured (bootstrap and, on Node < 22.15, the server it spawned). */
@@ -39,7 +41,9 @@ export interface RunningServer {
 
 export const READY_LINE = /ready \(after post-start gc\)/
 /** Lines kept whatever their number: fatal errors, the leak guard, crashes. */
-const NOTABLE = /leak guard|"level":60|"level":50|Error|freetier: /
+const NOTABLE = /"level":60|"level":50|Error|freetier: warning/
+/** What the server logs (at fatal) when its leak guard decides to recycle the process. */
+export const LEAK_GUARD_LINE = /leak guard: heap stayed above/
 const TAIL = 40
 
 export async function freePort(): Promise<number> {
@@ -70,6 +74,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise
     child,
     url,
     bootMs: 0,
+    bootCpuMs: 0,
     idle: { tree: 0, server: 0, serverPeak: 0 },
     pids: [],
     tail: [],
@@ -87,7 +92,8 @@ export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise
       buffered = lines.pop() ?? ''
       for (const line of lines) {
         if (!ready && READY_LINE.test(line)) ready = true
-        if (NOTABLE.test(line)) server.notable.push(line.slice(0, 2000))
+        if (NOTABLE.test(line) || LEAK_GUARD_LINE.test(line))
+          server.notable.push(line.slice(0, 2000))
         server.tail.push(line.slice(0, 500))
         if (server.tail.length > TAIL) server.tail.shift()
       }
@@ -118,6 +124,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise
     await sleep(5)
   }
   server.bootMs = performance.now() - started
+  server.bootCpuMs = (cpuTicks(processTree(child.pid as number)) / clockTicksPerSecond()) * 1000
 
   while (!ready) {
     if (server.exit) throw fail('exited before its post-start GC')

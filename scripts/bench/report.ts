@@ -49,16 +49,18 @@ export function processTable(processes: ProcessResult[]): string {
   const baseline = processes.find((p) => p.label === 'baseline')
   const baseBoot = median(baseline?.bootMs ?? [])
   const baseIdle = median(baseline?.idleRssMb ?? [])
+  const baseCpu = median(baseline?.bootCpuMs ?? [])
   const rows = [
-    '| process | configuration | boot ms (median) | vs baseline | idle RSS MB (median) | vs baseline | server alone MB | peak RSS MB |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
+    '| process | configuration | boot ms (median) | vs baseline | boot CPU ms | vs baseline | idle RSS MB (median) | vs baseline | server alone MB | peak RSS MB |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ]
   for (const p of processes) {
     const boot = median(p.bootMs)
     const idle = median(p.idleRssMb)
+    const cpu = median(p.bootCpuMs)
     const isBase = p === baseline
     rows.push(
-      `| ${p.label} | ${p.config} | ${round(boot)} (n=${p.bootMs.length}) | ${isBase || boot === undefined || baseBoot === undefined ? '' : `${signed(boot - baseBoot)} ms`} | ${round(idle, 1)} | ${isBase || idle === undefined || baseIdle === undefined ? '' : `${signed(idle - baseIdle, 1)} MB`} | ${round(median(p.idleServerRssMb), 1)} | ${round(p.peakRssMb, 1)} |`,
+      `| ${p.label} | ${p.config} | ${round(boot)} (n=${p.bootMs.length}) | ${isBase || boot === undefined || baseBoot === undefined ? '' : `${signed(boot - baseBoot)} ms`} | ${round(cpu)} | ${isBase || cpu === undefined || baseCpu === undefined ? '' : `${signed(cpu - baseCpu)} ms`} | ${round(idle, 1)} | ${isBase || idle === undefined || baseIdle === undefined ? '' : `${signed(idle - baseIdle, 1)} MB`} | ${round(median(p.idleServerRssMb), 1)} | ${round(p.peakRssMb, 1)} |`,
     )
   }
   return rows.join('\n')
@@ -90,9 +92,14 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
   const appBoot = median(app?.bootMs ?? [])
   if (baseBoot !== undefined && appBoot !== undefined) {
     const delta = appBoot - baseBoot
+    const cpu = [median(app?.bootCpuMs ?? []), median(baseline?.bootCpuMs ?? [])]
+    const cpuText =
+      cpu[0] === undefined || cpu[1] === undefined
+        ? ''
+        : `; CPU ${cpu[0].toFixed(0)} ms vs ${cpu[1].toFixed(0)} ms (${signed(cpu[0] - cpu[1])} ms)`
     checks.push({
       target: 'boot ≤ baseline + 150 ms',
-      measured: `${appBoot.toFixed(0)} ms vs ${baseBoot.toFixed(0)} ms (${signed(delta)} ms)`,
+      measured: `${appBoot.toFixed(0)} ms vs ${baseBoot.toFixed(0)} ms (${signed(delta)} ms)${cpuText}`,
       met: delta <= 150,
     })
   }

@@ -11,6 +11,8 @@ export interface ProcessResult {
   shedRssMb: number | undefined
   /** Spawn to first /healthz 200, one per spawn; the report uses the median. */
   bootMs: number[]
+  /** CPU time (user+sys of the process tree) from spawn to that 200, one per spawn. */
+  bootCpuMs: number[]
   /** Tree RSS after the post-start GC, one per spawn. */
   idleRssMb: number[]
   /** The server process alone (differs from the tree only when the bootstrap stays resident). */

@@ -5,7 +5,7 @@ import type { RequestKind } from './load-spec.js'
 /** What each scenario sends, and the check that it measures what its name says. */
 
 export interface ScenarioDef {
-  name: ScenarioName | 'baseline-healthz'
+  name: ScenarioName | 'baseline-healthz' | 'soak'
   title: string
   how: string
   mix: RequestKind[]

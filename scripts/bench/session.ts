@@ -1,9 +1,16 @@
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { type BenchOptions, wants } from './args.js'
 import type { BenchDatabase } from './database.js'
 import { runLoad } from './load.js'
 import { clockTicksPerSecond, coreTicks, cpuTicks, rss } from './proc.js'
-import { type RunningServer, type ServerSpec, startServer, stopServer } from './processes.js'
+import {
+  LEAK_GUARD_LINE,
+  type RunningServer,
+  type ServerSpec,
+  startServer,
+  stopServer,
+} from './processes.js'
 import type { Progress } from './progress.js'
 import type { ProcessResult, ScenarioResult } from './result.js'
 import type { Sampler } from './sampler.js'
@@ -29,6 +36,8 @@ export class Session {
   /** The baseline's /healthz: what every throughput and CPU figure is divided by. */
   reference: { rps: number; cpuUs: number | undefined } | undefined
   private watched: RunningServer | undefined
+  /** This run's own Redis keys and channels: other runs and tests share the server. */
+  readonly redisPrefix = `freetier-bench-${randomBytes(4).toString('hex')}`
 
   constructor(
     readonly options: BenchOptions,
@@ -60,7 +69,9 @@ export class Session {
         MEMORY_LIMIT_MB: String(app.memoryLimitMb),
         // One client address sends everything: the per-IP limit would turn the run into 429s.
         RATE_LIMIT_MAX: '1000000000',
-        ...(app.redis && this.redisUrl ? { REDIS_URL: this.redisUrl } : {}),
+        ...(app.redis && this.redisUrl
+          ? { REDIS_URL: this.redisUrl, REDIS_KEY_PREFIX: this.redisPrefix }
+          : {}),
         ...app.env,
       },
       cpu: this.cpus.server,
@@ -84,6 +95,7 @@ export class Session {
         shedRssMb:
           memoryLimitMb === undefined ? undefined : Math.round(memoryLimitMb * SHED_RSS_SHARE),
         bootMs: [],
+        bootCpuMs: [],
         idleRssMb: [],
         idleServerRssMb: [],
         peakRssMb: 0,
@@ -95,10 +107,11 @@ export class Session {
     for (let i = 1; ; i++) {
       const server = await startServer(spec)
       result.bootMs.push(Math.round(server.bootMs))
+      result.bootCpuMs.push(Math.round(server.bootCpuMs))
       result.idleRssMb.push(toMb(server.idle.tree))
       result.idleServerRssMb.push(toMb(server.idle.server))
       this.progress.log(
-        `${spec.label}: boot ${Math.round(server.bootMs)} ms, idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}`,
+        `${spec.label}: boot ${Math.round(server.bootMs)} ms (${Math.round(server.bootCpuMs)} ms CPU), idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}`,
       )
       if (i >= boots) {
         // Only the process that goes on to run scenarios is sampled (and drawn).
@@ -139,7 +152,7 @@ export class Session {
       const text = `exit ${exit.code ?? exit.signal}${tail ? `: ${tail}` : ''}`
       if (!result.exits.includes(text)) result.exits.push(text)
     }
-    if (exit?.code === 75 || server.notable.some((line) => line.includes('leak guard'))) {
+    if (exit?.code === 75 || server.notable.some((line) => LEAK_GUARD_LINE.test(line))) {
       result.leakGuardFired = true
     }
   }
@@ -160,8 +173,12 @@ export class Session {
     server: RunningServer,
     def: ScenarioDef,
     connections = this.options.connections,
+    timing = { durationS: this.options.durationS, warmupS: this.options.warmupS },
   ): Promise<ScenarioResult | undefined> {
-    if (def.name !== 'baseline-healthz' && !wants(this.options, def.name)) return undefined
+    const { durationS, warmupS } = timing
+    if (def.name !== 'baseline-healthz' && def.name !== 'soak' && !wants(this.options, def.name)) {
+      return undefined
+    }
     const process = server.spec.label
     if (server.exit) {
       this.skip(def, process, `the server exited before it (${JSON.stringify(server.exit)})`)
@@ -172,9 +189,7 @@ export class Session {
       this.skip(def, process, reason)
       return undefined
     }
-    this.progress.log(
-      `${def.title} on ${process}: ${connections} connections, ${this.options.durationS} s`,
-    )
+    this.progress.log(`${def.title} on ${process}: ${connections} connections, ${durationS} s`)
     let ticks = 0
     let core: ReturnType<typeof coreTicks>
     let started = 0
@@ -183,8 +198,8 @@ export class Session {
       {
         origin: server.url,
         connections,
-        durationS: this.options.durationS,
-        warmupS: this.options.warmupS,
+        durationS,
+        warmupS,
         mix: def.mix,
         timeoutS: 30,
       },
@@ -200,10 +215,21 @@ export class Session {
           const current = this.sampler.sample() ?? 0
           peak = Math.max(peak, current)
           const elapsed = this.sampler.now() - started
-          this.progress.tick(def.title, responses, elapsed, this.options.durationS, current / MB)
+          this.progress.tick(def.title, responses, elapsed, durationS, current / MB)
         },
       },
     )
+    if (server.exit) {
+      // CPU and RSS of a process that is gone cannot be read: report the exit, not figures.
+      this.progress.log(
+        `${def.title}: the server exited during the run (${JSON.stringify(server.exit)}); its last lines:\n${server.tail
+          .slice(-15)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`,
+      )
+      this.skip(def, process, `the server exited during the run (${JSON.stringify(server.exit)})`)
+      return undefined
+    }
     const used = cpuTicks(server.pids) - ticks
     const coreAfter =
       this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))

@@ -1,11 +1,9 @@
 import { seedNotes } from './database.js'
 import { isMissingRoute, send } from './http.js'
-import { runLoad } from './load.js'
 import type { RequestKind } from './load-spec.js'
 import type { SoakResult } from './result.js'
 import { soakMix } from './scenarios.js'
 import type { Session } from './session.js'
-import { MB, toMb } from './stats.js'
 
 /** Keeps only the request kinds whose route this build has (a missing one is reported, not faked). */
 async function available(origin: string, mix: RequestKind[], log: (m: string) => void) {
@@ -44,48 +42,44 @@ export async function soakRun(session: Session, minutes: number): Promise<SoakRe
   const seeded = await seedNotes(server.url, options.notes)
   const ids = 'ids' in seeded ? seeded.ids : []
   if ('skipped' in seeded) progress.log(`not seeded: ${seeded.skipped}`)
-  const mix =
+  let mix =
     ids.length > 0
       ? await available(server.url, soakMix(ids, 2_000_000), (m) => progress.log(m))
-      : [{ weight: 1, method: 'GET' as const, paths: ['/healthz'] }]
+      : []
+  if (mix.length === 0) mix = [{ weight: 1, method: 'GET', paths: ['/healthz'] }]
+  const kinds = mix.map(
+    (k) => `${k.method} ${k.paths[0]?.replace(/[0-9a-f-]{36}/, ':id')} ×${k.weight}`,
+  )
   const durationS = Math.round(minutes * 60)
   const connections = Math.max(options.connections, 32)
-  progress.log(
-    `soak: ${minutes} min of mixed load, ${connections} connections, limit ${limitMb} MB`,
-  )
-  let started = 0
-  let peak = 0
-  const load = await runLoad(
-    { origin: server.url, connections, durationS, warmupS: 0, mix, timeoutS: 30 },
-    session.cpus.load,
-    {
-      onStart: () => {
-        started = session.sampler.now()
+  const scenario = await session
+    .scenario(
+      server,
+      {
+        name: 'soak',
+        title: 'soak: mixed load',
+        how: `${minutes} min at MEMORY_LIMIT_MB=${limitMb}, ${connections} connections: ${kinds.join(', ')}`,
+        mix,
+        check: async () => undefined,
       },
-      onTick: (responses) => {
-        const current = session.sampler.sample() ?? 0
-        peak = Math.max(peak, current)
-        progress.tick('soak', responses, session.sampler.now() - started, durationS, current / MB)
-      },
-    },
-  ).catch((error: Error) => {
-    progress.log(`soak: load generator failed: ${error.message}`)
-    return undefined
-  })
-  const ended = session.sampler.now()
-  session.sampler.mark('soak', started, ended)
-  for (const sample of session.sampler.timeline.samples) peak = Math.max(peak, sample.rss)
+      connections,
+      { durationS, warmupS: 0 },
+    )
+    .catch((error: Error) => {
+      progress.log(`soak: ${error.message}`)
+      return undefined
+    })
   const exitedEarly = server.exit
   await session.stop(server, result)
-  const peakRssMb = Math.max(toMb(peak), result.peakRssMb)
+  const peakRssMb = Math.max(scenario?.peakRssMb ?? 0, result.peakRssMb)
   return {
     minutes,
     memoryLimitMb: limitMb,
     peakRssMb,
     crossedLimit: peakRssMb >= limitMb,
-    shed503: load?.statuses['503'] ?? 0,
+    shed503: scenario?.load?.statuses['503'] ?? 0,
     leakGuardFired: result.leakGuardFired,
     exit: exitedEarly ? `server exited during the soak: ${JSON.stringify(exitedEarly)}` : undefined,
-    ...(load ? { load } : {}),
+    ...(scenario?.load ? { load: scenario.load } : {}),
   }
 }
