@@ -72,6 +72,7 @@ export class Session {
           ? { REDIS_URL: this.redisUrl, REDIS_KEY_PREFIX: this.redisPrefix }
           : {}),
         ...app.env,
+        ...this.options.appEnv,
       },
       cpu: this.cpus.server,
       cwd: this.root,
