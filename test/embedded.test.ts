@@ -17,13 +17,13 @@ t.test(
     const dir = await mkdtemp(join(tmpdir(), 'freetier-embedded-'))
     t.teardown(() => rm(dir, { recursive: true, force: true }))
     // On Node 24, V8 compiling PGlite's WebAssembly briefly takes ~700 MB of native memory in the
-  // first seconds (README: embedded mode); a roomy limit keeps load shedding out of this test.
-  const env = {
-    DATABASE_URL: '',
-    PGLITE_DATA_DIR: dir,
-    NODE_ENV: 'development',
-    MEMORY_LIMIT_MB: '2048',
-  }
+    // first seconds (README: embedded mode); a roomy limit keeps load shedding out of this test.
+    const env = {
+      DATABASE_URL: '',
+      PGLITE_DATA_DIR: dir,
+      NODE_ENV: 'development',
+      MEMORY_LIMIT_MB: '2048',
+    }
 
     const first = await startProcess(t, { env })
     await first.waitForLine(READY, START_TIMEOUT_MS)
