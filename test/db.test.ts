@@ -99,10 +99,11 @@ t.test(
   'a failed migration names the file and the database message; nothing half-applied',
   async (t) => {
     const { url } = await testDatabase(t)
-    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
     const dir = await mkdtemp(join(tmpdir(), 'freetier-migrations-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
     await writeFile(join(dir, '001.do.first.sql'), 'CREATE TABLE first (id int);')
     await writeFile(
       join(dir, '002.do.broken.sql'),
