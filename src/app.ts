@@ -5,12 +5,14 @@ import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
 import { packageInfo } from './package-info.js'
+import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
+import notes from './routes/notes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,6 +35,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 120_000
 const HEADERS_TIMEOUT_MS = KEEP_ALIVE_TIMEOUT_MS + 1_000
 const REQUEST_TIMEOUT_MS = 300_000
 const BODY_LIMIT_BYTES = 1024 * 1024
+// Booting waits on the database: migrations may queue behind another instance's advisory lock,
+// and the embedded PGlite's first start (initdb) takes seconds on a slow CPU. Fastify's 10 s
+// default would abort a healthy start.
+const PLUGIN_TIMEOUT_MS = 120_000
 
 /** The same rule as Fastify's numeric trustProxy (trust the n nearest hops), with its types. */
 function trustProxyHops(hops: number | false) {
@@ -48,6 +54,7 @@ export async function buildApp(options: AppOptions) {
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     bodyLimit: BODY_LIMIT_BYTES,
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
     // Only the proxies we know of may set the client address (rate limiting keys on it).
     trustProxy: trustProxyHops(config.trustProxy),
     return503OnClosing: true,
@@ -69,7 +76,9 @@ export async function buildApp(options: AppOptions) {
       options.onLeak ??
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
+  await app.register(db)
   await app.register(health)
+  await app.register(notes)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }

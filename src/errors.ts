@@ -24,3 +24,27 @@ export class DependencyTimeoutError extends Error {
     this.name = 'DependencyTimeoutError'
   }
 }
+
+/**
+ * Bad input found after schema validation (e.g. a cursor that does not decode): the error plugin
+ * answers it exactly like a schema failure, 400 with `issues: [{ field, rule, message }]`.
+ */
+export class InvalidInputError extends Error {
+  readonly statusCode = 400
+  readonly validation: Array<{
+    instancePath: string
+    keyword: string
+    message: string
+    params: Record<string, unknown>
+  }>
+  constructor(
+    readonly validationContext: 'body' | 'querystring' | 'params' | 'headers',
+    field: string,
+    rule: string,
+    message: string,
+  ) {
+    super(`${validationContext}/${field} ${message}`)
+    this.name = 'InvalidInputError'
+    this.validation = [{ instancePath: `/${field}`, keyword: rule, message, params: {} }]
+  }
+}

@@ -21,6 +21,10 @@ const app = await buildApp({
     exitCode = EXIT_CODE_LEAK
     void grace.close()
   },
+}).catch((error: Error) => {
+  // e.g. a failed migration: one line naming the file and the database's message, then exit 1.
+  process.stderr.write(`freetier: cannot start: ${error.message}\n`)
+  process.exit(1)
 })
 
 const grace = closeWithGrace(

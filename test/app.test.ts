@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { App } from '../src/app.js'
 import { buildTestApp } from './helpers/app.js'
+import { testDatabase } from './helpers/database.js'
 
 t.test('GET /healthz answers ok', async (t) => {
   const app = await buildTestApp(t)
@@ -115,7 +116,7 @@ t.test(
   'errors: 5xx hide internals in production, dependency outages name the dependency',
   async (t) => {
     const { DependencyUnavailableError } = await import('../src/errors.js')
-    const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1:1/x' }
+    const env = { NODE_ENV: 'production', DATABASE_URL: (await testDatabase(t)).url }
     const app = await buildTestApp(t, env, (app) => {
       app.get('/boom', async () => {
         throw new Error('secret SQL: SELECT * FROM users')

@@ -85,7 +85,7 @@ t.test('invalid environment stops the start with every problem listed', async (t
 })
 
 t.test('production without DATABASE_URL names the variable', async (t) => {
-  const proc = await startProcess(t, { env: { NODE_ENV: 'production' } })
+  const proc = await startProcess(t, { env: { NODE_ENV: 'production', DATABASE_URL: '' } })
   t.equal((await proc.waitForExit()).code, 1)
   t.match(proc.lines.join('\n'), /DATABASE_URL: got nothing/)
 })

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { testDatabase } from './database.js'
 
 /** The repository root, from dist/test/helpers. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -33,12 +34,20 @@ export interface RunningProcess {
   waitForExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts a real node process (the bootstrap by default) and stops it when the test ends. */
+/**
+ * Starts a real node process (the bootstrap by default) and stops it when the test ends. Without
+ * DATABASE_URL in env it gets a fresh database of its own (testDatabase); pass DATABASE_URL: ''
+ * to run the embedded default instead (then also set PGLITE_DATA_DIR to a temp dir).
+ */
 export async function startProcess(
   t: Test,
   options: { env?: Record<string, string>; script?: string; nodeArgs?: string[] } = {},
 ): Promise<RunningProcess> {
   const port = await freePort()
+  const database =
+    options.env?.DATABASE_URL === undefined
+      ? { DATABASE_URL: (await testDatabase(t)).url }
+      : ({} as Record<string, string>)
   const child = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), options.script ?? BOOTSTRAP],
@@ -51,6 +60,7 @@ export async function startProcess(
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
         PORT: String(port),
+        ...database,
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

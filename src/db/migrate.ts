@@ -1,0 +1,84 @@
+import { basename, join } from 'node:path'
+import pg from 'pg'
+import Postgrator from 'postgrator'
+import { packageInfo } from '../package-info.js'
+
+/**
+ * The SQL files, resolved from the package root: tsc does not copy .sql files into dist, so the
+ * compiled code reads them from src/db/migrations in both dev and production.
+ */
+export const MIGRATIONS_DIR = join(packageInfo().root, 'src', 'db', 'migrations')
+/** Postgrator's bookkeeping table: one row per applied migration, with its checksum. */
+export const SCHEMA_TABLE = 'schema_migrations'
+/** pg_advisory_lock key: one instance migrates at a time, per database. ('free' in ASCII.) */
+export const MIGRATION_LOCK_KEY = 0x66726565
+
+/** A migration that failed: names the file and carries the database's own message. */
+export class MigrationError extends Error {
+  constructor(
+    readonly file: string | undefined,
+    readonly dbMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      file ? `migration ${file} failed: ${dbMessage}` : `migrations failed: ${dbMessage}`,
+      options,
+    )
+    this.name = 'MigrationError'
+  }
+}
+
+export interface MigrateResult {
+  /** File names applied by this call (empty when another instance or an earlier run did it). */
+  applied: string[]
+  version: number
+}
+
+/** Glob characters in the directory name are literal, not patterns (postgrator globs the dir). */
+const escapeGlob = (path: string) => path.replace(/[?*()[\]{}!+@]/g, '\\$&')
+
+/**
+ * Applies every pending migration under a Postgres advisory lock, so instances starting together
+ * apply each file exactly once: the first takes the lock and migrates, the others wait, then find
+ * nothing left to do. Uses its own connection: no statement_timeout cuts a long migration or the
+ * wait for the lock. Each file runs as one simple-protocol query, so it is one transaction.
+ */
+export async function migrate(
+  clientConfig: pg.ClientConfig,
+  options: { dir?: string; onApplied?: (file: string) => void } = {},
+): Promise<MigrateResult> {
+  const dir = options.dir ?? MIGRATIONS_DIR
+  const client = new pg.Client({ ...clientConfig, statement_timeout: undefined })
+  // A connection dropped mid-migration rejects the running query; without a listener the
+  // client's 'error' event would crash the process instead.
+  client.on('error', () => {})
+  await client.connect()
+  let current: string | undefined
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+    const postgrator = new Postgrator({
+      driver: 'pg',
+      migrationPattern: `${escapeGlob(dir)}/*.sql`,
+      schemaTable: SCHEMA_TABLE,
+      execQuery: (sql) => client.query(sql),
+    })
+    postgrator.on('migration-started', (m) => {
+      current = basename(m.filename)
+    })
+    postgrator.on('migration-finished', (m) => {
+      current = undefined
+      options.onApplied?.(basename(m.filename))
+    })
+    const applied = await postgrator.migrate()
+    return {
+      applied: applied.map((m) => basename(m.filename)),
+      version: await postgrator.getDatabaseVersion(),
+    }
+  } catch (error) {
+    throw new MigrationError(current, (error as Error).message, { cause: error })
+  } finally {
+    // Ending the session releases the advisory lock too, even if the unlock cannot be sent.
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
+    await client.end().catch(() => {})
+  }
+}

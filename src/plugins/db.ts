@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import pg from 'pg'
+import { poolSettings } from '../db/connection.js'
+import type { EmbeddedPostgres } from '../db/embedded.js'
+import { MigrationError, migrate } from '../db/migrate.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one Postgres pool. Routes pass it to store functions (src/notes/store.ts). */
+    db: pg.Pool
+  }
+}
+
+/**
+ * Postgres: migrates at boot (under an advisory lock), then owns one pg.Pool from creation to
+ * onClose. Without DATABASE_URL (never in production: config refuses it) it starts the embedded
+ * PGlite and points the same pool at it.
+ */
+async function db(app: FastifyInstance) {
+  const { config } = app
+  let embedded: EmbeddedPostgres | undefined
+  let url = config.DATABASE_URL
+  if (url === undefined) {
+    if (config.isProduction) throw new Error('DATABASE_URL is required in production')
+    const { startEmbedded } = await import('../db/embedded.js')
+    embedded = await startEmbedded({ dataDir: config.PGLITE_DATA_DIR })
+    url = embedded.url
+    app.log.info(
+      { dataDir: embedded.dataDir },
+      `embedded Postgres (PGlite) in use, data in ${embedded.dataDir}; set DATABASE_URL=postgres://user:password@host:5432/dbname to use a real Postgres`,
+    )
+  }
+  const settings = poolSettings(config, url, { embedded: embedded !== undefined })
+
+  try {
+    const result = await migrate(
+      { ...settings.config, application_name: `${settings.summary.applicationName}-migrate` },
+      { onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`) },
+    )
+    app.log.debug({ version: result.version }, 'database schema is current')
+  } catch (error) {
+    await embedded?.stop()
+    if (error instanceof MigrationError) throw error
+    throw new Error(`cannot migrate the database: ${(error as Error).message}`, { cause: error })
+  }
+
+  const pool = new pg.Pool(settings.config)
+  // Without a listener, a connection the server drops while idle would crash the process.
+  pool.on('error', (err) => {
+    app.log.warn({ err }, 'postgres: an idle connection failed; the pool opens a new one on demand')
+  })
+  app.decorate('db', pool)
+
+  app.probes.addReadiness('postgres', async () => {
+    await pool.query('SELECT 1')
+    return { status: 'up' }
+  })
+  app.probes.addStatus('postgres', () => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+    settings: settings.summary,
+  }))
+
+  app.addHook('onClose', async () => {
+    await pool.end()
+    await embedded?.stop()
+  })
+}
+
+export default fp(db, { name: 'db', dependencies: ['probes'] })
