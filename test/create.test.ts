@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import t, { type Test } from 'tap'
 import { readBlueprint, referenceProblems, schemaErrors, webService } from './helpers/blueprint.js'
+import { untracked } from './helpers/nested.js'
 import { ROOT } from './helpers/process.js'
 
 const CREATE = join(ROOT, 'scripts', 'create.js')
@@ -460,10 +461,7 @@ t.test(
       npm_config_update_notifier: 'false',
     })
     const step = async (label: string, cmd: string, args: string[], cwd: string) => {
-      // Through env(1): tap's process tracking adds NODE_OPTIONS to every child it sees; the
-      // nested npm and tap must start clean.
-      const unset = ['-u', 'NODE_OPTIONS', '-u', '_TAPJS_PROCESSINFO_EXCLUDE_']
-      const result = await run('env', [...unset, cmd, ...args], { cwd, env })
+      const result = await run(...untracked(cmd, args), { cwd, env })
       timings.push(`${label}: ${(result.ms / 1000).toFixed(1)} s`)
       t.equal(result.code, 0, `${label} exits 0`)
       if (result.code !== 0)
