@@ -10,9 +10,11 @@ import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
+import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
 import notes from './routes/notes.js'
+import notesHtml from './routes/notes-html.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -77,8 +79,10 @@ export async function buildApp(options: AppOptions) {
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
   await app.register(db)
+  await app.register(workers)
   await app.register(health)
   await app.register(notes)
+  await app.register(notesHtml)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }

@@ -1,21 +1,10 @@
-import { Writable } from 'node:stream'
 import pino from 'pino'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loggerOptions } from '../src/logger.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { testDatabase } from './helpers/database.js'
-
-function capture() {
-  const lines: Array<Record<string, unknown>> = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { lines, stream }
-}
+import { captureLogs as capture } from './helpers/logs.js'
 
 t.test('pretty output only in development on a TTY', async (t) => {
   const dev = { LOG_LEVEL: 'info', NODE_ENV: 'development' } as const

@@ -1,0 +1,306 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Piscina } from 'piscina'
+import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
+import type { TaskMessage, TaskReply } from '../workers/entry.js'
+import { ENTRY_MODULE, TASK_MODULES, type WorkerTasks } from '../workers/tasks.js'
+
+type TaskName = keyof WorkerTasks
+type Payload<K extends TaskName> = Parameters<WorkerTasks[K]>[0]
+type Result<K extends TaskName> = Awaited<ReturnType<WorkerTasks[K]>>
+type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>
+type Balancer = NonNullable<PiscinaOptions['loadBalancer']>
+type PiscinaWorker = Parameters<Balancer>[1][number]
+
+/** A worker whose heap is above this share of its limit after a task is retired. */
+export const HEAP_RECYCLE_SHARE = 0.75
+const RETRY_AFTER_SECONDS = 2
+const DEPENDENCY = 'workers'
+
+export interface WorkerPoolOptions {
+  threads: number
+  maxQueue: number
+  maxTasksPerWorker: number
+  idleTimeoutMs: number
+  taskTimeoutMs: number
+  /** Hard V8 old-space limit of each worker (resourceLimits); recycling starts below it. */
+  heapLimitMb: number
+  /** Young generation of each worker: V8's default (tens of MB per thread) would dwarf the rest. */
+  youngGenerationMb: number
+  /** How long close() lets in-flight tasks finish before terminating the workers. */
+  closeTimeoutMs: number
+}
+
+export interface WorkerPoolStatus {
+  /** WORKER_THREADS: the most threads that may be alive at once. */
+  maxThreads: number
+  threadsAlive: number
+  busy: number
+  /** Tasks accepted but not started yet (bounded by WORKER_MAX_QUEUE). */
+  queued: number
+  maxQueue: number
+  completed: number
+  failed: { timeout: number; crashed: number; outOfMemory: number; taskError: number }
+  /** Tasks refused with 503 because the queue was full (or the pool closing). */
+  rejected: number
+  recycled: { maxTasks: number; heap: number }
+  heapLimitMb: number
+  heapRecycleMb: number
+}
+
+export interface Workers {
+  /** Runs a task on the pool. Errors: 503 (queue full, worker died), 504 (task timeout). */
+  run<K extends TaskName>(name: K, payload: Payload<K>): Promise<Result<K>>
+  /** Makes another task module runnable by name (a file: URL; tests use fixtures this way). */
+  define(name: string, module: string): void
+  status(): WorkerPoolStatus
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    workers: Workers
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code
+}
+
+/**
+ * piscina with the policies the design asks for: threads start on demand and exit when idle,
+ * a bounded queue in front (full: 503), a per-task timeout (504; the worker running it is
+ * terminated), recycling after N tasks or when a worker's heap passes its budget, and a dead
+ * worker replaced with only its own task failing. piscina is imported on first use, so a process
+ * that never runs a task never loads it.
+ */
+export class WorkerPool implements Workers {
+  readonly #options: WorkerPoolOptions
+  readonly #log: FastifyBaseLogger
+  readonly #modules = new Map<string, string>(Object.entries(TASK_MODULES))
+  #pool: Promise<Piscina> | undefined
+  #piscina: Piscina | undefined
+  #closing = false
+  /** threadId -> piscina's live view of the worker (usage, terminating). */
+  readonly #live = new Map<number, PiscinaWorker>()
+  /** threadId -> tasks handed to it (the balancer counts, so a worker never gets more than N). */
+  readonly #assigned = new Map<number, number>()
+  readonly #overBudget = new Set<number>()
+  #inFlight = 0
+  readonly #counts = {
+    completed: 0,
+    rejected: 0,
+    failed: { timeout: 0, crashed: 0, outOfMemory: 0, taskError: 0 },
+    recycled: { maxTasks: 0, heap: 0 },
+  }
+
+  constructor(options: WorkerPoolOptions, log: FastifyBaseLogger) {
+    this.#options = options
+    this.#log = log
+  }
+
+  define(name: string, module: string) {
+    this.#modules.set(name, module)
+  }
+
+  async run<K extends TaskName>(name: K, payload: Payload<K>): Promise<Result<K>> {
+    const module = this.#modules.get(name)
+    if (module === undefined) throw new Error(`no worker task named ${JSON.stringify(name)}`)
+    const { threads, maxQueue, taskTimeoutMs } = this.#options
+    if (this.#closing) {
+      this.#counts.rejected++
+      throw new DependencyUnavailableError(
+        DEPENDENCY,
+        'worker pool is closing',
+        RETRY_AFTER_SECONDS,
+      )
+    }
+    if (this.#inFlight >= threads + maxQueue) {
+      this.#counts.rejected++
+      throw new DependencyUnavailableError(
+        DEPENDENCY,
+        `worker queue is full (${maxQueue} waiting, ${threads} running)`,
+        RETRY_AFTER_SECONDS,
+      )
+    }
+    this.#inFlight++
+    try {
+      const pool = await this.#start()
+      const message: TaskMessage = { module, payload }
+      // The timeout covers waiting in the queue and running: the request's budget for the task.
+      const reply = (await pool.run(message, {
+        signal: AbortSignal.timeout(taskTimeoutMs),
+      })) as TaskReply
+      this.#counts.completed++
+      if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
+      return reply.result as Result<K>
+    } catch (error) {
+      throw this.#failure(name, error)
+    } finally {
+      this.#inFlight--
+      this.#retireIdle()
+    }
+  }
+
+  status(): WorkerPoolStatus {
+    const workers = [...this.#live.values()]
+    const busy = workers.filter((w) => w.currentUsage > 0).length
+    return {
+      maxThreads: this.#options.threads,
+      threadsAlive: this.#piscina?.threads.length ?? 0,
+      busy,
+      queued: Math.max(0, this.#inFlight - busy),
+      maxQueue: this.#options.maxQueue,
+      completed: this.#counts.completed,
+      failed: { ...this.#counts.failed },
+      rejected: this.#counts.rejected,
+      recycled: { ...this.#counts.recycled },
+      heapLimitMb: this.#options.heapLimitMb,
+      heapRecycleMb: Math.round(this.#heapRecycleBytes() / 1048576),
+    }
+  }
+
+  /** Lets in-flight and queued tasks finish (up to closeTimeoutMs), then stops every worker. */
+  async close() {
+    this.#closing = true
+    if (this.#pool === undefined) return
+    const pool = await this.#pool
+    await pool.close()
+  }
+
+  #heapRecycleBytes() {
+    return this.#options.heapLimitMb * HEAP_RECYCLE_SHARE * 1048576
+  }
+
+  #retiring(threadId: number) {
+    return (
+      (this.#assigned.get(threadId) ?? 0) >= this.#options.maxTasksPerWorker ||
+      this.#overBudget.has(threadId)
+    )
+  }
+
+  /** Terminates retired workers once they are idle; the next task starts a fresh one. */
+  #retireIdle() {
+    for (const [threadId, worker] of this.#live) {
+      if (!this.#retiring(threadId) || worker.currentUsage > 0 || worker.terminating) continue
+      const thread = this.#piscina?.threads.find((t) => t.threadId === threadId)
+      if (thread === undefined) continue
+      const reason = this.#overBudget.has(threadId) ? 'heap' : 'maxTasks'
+      this.#counts.recycled[reason]++
+      this.#live.delete(threadId)
+      this.#log.info({ threadId, reason }, 'recycling worker thread')
+      void thread.terminate()
+    }
+  }
+
+  /** Maps what piscina and the worker report to the error the request gets. */
+  #failure(name: string, error: unknown): Error {
+    const failed = this.#counts.failed
+    if ((error as Error | null)?.name === 'AbortError') {
+      failed.timeout++
+      return new DependencyTimeoutError(
+        DEPENDENCY,
+        `worker task ${name} did not finish within ${this.#options.taskTimeoutMs}ms`,
+        { cause: error },
+      )
+    }
+    if (errorCode(error) === 'ERR_WORKER_OUT_OF_MEMORY') {
+      failed.outOfMemory++
+      return new DependencyUnavailableError(
+        DEPENDENCY,
+        `worker task ${name} ran out of memory (worker heap limit ${this.#options.heapLimitMb}MB); the worker was replaced`,
+        RETRY_AFTER_SECONDS,
+        { cause: error },
+      )
+    }
+    if (/^worker exited with code|^Terminating worker thread/.test((error as Error)?.message)) {
+      failed.crashed++
+      return new DependencyUnavailableError(
+        DEPENDENCY,
+        `the worker running task ${name} stopped; it was replaced`,
+        RETRY_AFTER_SECONDS,
+        { cause: error },
+      )
+    }
+    // The task itself threw: a bug or bad input, reported as is (500 unless it says otherwise).
+    failed.taskError++
+    return error instanceof Error ? error : new Error(String(error))
+  }
+
+  #start(): Promise<Piscina> {
+    this.#pool ??= import('piscina').then(({ Piscina }) => {
+      const { threads, maxQueue, idleTimeoutMs, heapLimitMb, youngGenerationMb, closeTimeoutMs } =
+        this.#options
+      const pool = new Piscina({
+        filename: ENTRY_MODULE,
+        minThreads: 0,
+        maxThreads: threads,
+        idleTimeout: idleTimeoutMs,
+        // Admission is bounded in run(); piscina's own queue only needs headroom for wake().
+        maxQueue: threads + maxQueue + 1,
+        concurrentTasksPerWorker: 1,
+        resourceLimits: {
+          maxOldGenerationSizeMb: heapLimitMb,
+          maxYoungGenerationSizeMb: youngGenerationMb,
+        },
+        closeTimeout: closeTimeoutMs,
+        loadBalancer: (task, workers) => this.#pick(task.name, workers),
+      })
+      pool.on('workerCreate', (worker: PiscinaWorker) => this.#live.set(worker.id, worker))
+      pool.on('workerDestroy', (worker: PiscinaWorker) => this.#forget(worker.id))
+      // A worker that dies with no task running: piscina reports it here; without a listener
+      // the 'error' event would crash the process.
+      pool.on('error', (error: unknown) => this.#log.error({ err: error }, 'worker pool error'))
+      this.#piscina = pool
+      return pool
+    })
+    return this.#pool
+  }
+
+  /** The load balancer: the first idle worker that is not being retired. */
+  #pick(taskName: string, workers: PiscinaWorker[]): PiscinaWorker | null {
+    for (const worker of workers) {
+      if (worker.currentUsage > 0 || worker.terminating || worker.destroyed) continue
+      if (this.#retiring(worker.id)) continue
+      if (taskName !== 'wake')
+        this.#assigned.set(worker.id, (this.#assigned.get(worker.id) ?? 0) + 1)
+      return worker
+    }
+    return null
+  }
+
+  #forget(threadId: number) {
+    this.#live.delete(threadId)
+    this.#assigned.delete(threadId)
+    this.#overBudget.delete(threadId)
+    // piscina does not hand queued tasks to a new worker when one is removed (timeout, crash,
+    // recycling) until the next run(); a no-op run makes it start one. After the removal is done.
+    setImmediate(() => {
+      const pool = this.#piscina
+      if (this.#closing || pool === undefined || pool.queueSize === 0) return
+      pool.run(null, { name: 'wake' }).catch(() => {})
+    })
+  }
+}
+
+async function workers(app: FastifyInstance) {
+  const { config, memoryPlan } = app
+  const pool = new WorkerPool(
+    {
+      threads: config.WORKER_THREADS,
+      maxQueue: config.WORKER_MAX_QUEUE,
+      maxTasksPerWorker: config.WORKER_MAX_TASKS,
+      idleTimeoutMs: config.WORKER_IDLE_TIMEOUT_MS,
+      taskTimeoutMs: config.WORKER_TASK_TIMEOUT_MS,
+      heapLimitMb: memoryPlan.workerHeapMb,
+      youngGenerationMb: memoryPlan.semiSpaceMb,
+      // Tasks stop at their own timeout; the pool never holds shutdown past its budget.
+      closeTimeoutMs: Math.min(config.WORKER_TASK_TIMEOUT_MS + 1000, config.SHUTDOWN_TIMEOUT_MS),
+    },
+    app.log.child({ plugin: 'workers' }),
+  )
+  app.decorate('workers', pool satisfies Workers)
+  app.probes.addStatus('workers', () => pool.status())
+  app.addHook('onClose', () => pool.close())
+}
+
+export default fp(workers, { name: 'workers', dependencies: ['probes'] })

@@ -1,0 +1,38 @@
+/**
+ * The worker thread's entry (piscina runs this file in every worker): loads the task module the
+ * main thread names, runs it, and reports what the pool needs to recycle the worker.
+ */
+import { getHeapStatistics } from 'node:v8'
+import { threadId } from 'node:worker_threads'
+
+export interface TaskMessage {
+  /** file: URL of the task module; its default export is the task. */
+  module: string
+  payload: unknown
+}
+
+export interface TaskReply {
+  result: unknown
+  threadId: number
+  /** V8 heap in use after the task, so the pool can retire a worker that grew past its budget. */
+  heapUsedBytes: number
+}
+
+type TaskFunction = (payload: unknown) => unknown
+const modules = new Map<string, Promise<{ default: TaskFunction }>>()
+
+export default async function runTask({ module, payload }: TaskMessage): Promise<TaskReply> {
+  let loaded = modules.get(module)
+  if (loaded === undefined) {
+    loaded = import(module) as Promise<{ default: TaskFunction }>
+    modules.set(module, loaded)
+  }
+  const task = (await loaded).default
+  const result = await task(payload)
+  return { result, threadId, heapUsedBytes: getHeapStatistics().used_heap_size }
+}
+
+/** A no-op the pool runs to make piscina start a worker for tasks left queued (see workers.ts). */
+export function wake(): null {
+  return null
+}

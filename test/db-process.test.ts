@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { admin, testDatabase, withDatabase } from './helpers/database.js'
+import { ROOT, startProcess, startServer } from './helpers/process.js'
+import { tcpProxy } from './helpers/tcp-proxy.js'
+
+const run = promisify(execFile)
+const post = (url: string, title: string) =>
+  fetch(`${url}/api/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title }),
+  })
+
+t.test(
+  'a failed migration stops the start, naming the file and the database message',
+  async (t) => {
+    const { url } = await testDatabase(t)
+    await admin(url, 'CREATE TABLE notes (id int)') // what 001 creates already exists
+    const proc = await startProcess(t, { env: { DATABASE_URL: url } })
+    const { code } = await proc.waitForExit()
+    t.equal(code, 1)
+    t.match(
+      proc.lines.join('\n'),
+      /freetier: cannot start: migration 001\.do\.notes\.sql failed: relation "notes" already exists/,
+    )
+    t.notMatch(proc.lines.join('\n'), /listening/)
+  },
+)
+
+t.test('Postgres unreachable at start: the start fails saying so', async (t) => {
+  const proxy = await tcpProxy(t, 5432)
+  await proxy.cut()
+  const proc = await startProcess(t, {
+    env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test` },
+  })
+  t.equal((await proc.waitForExit()).code, 1)
+  t.match(proc.lines.join('\n'), /cannot start: cannot migrate the database: .*ECONNREFUSED/)
+})
+
+t.test(
+  'Postgres outage: 503 naming it while down, 200 once back, the process never exits',
+  async (t) => {
+    const { url } = await testDatabase(t)
+    const proxy = await tcpProxy(t, Number(new URL(url).port || 5432))
+    const viaProxy = new URL(url)
+    viaProxy.port = String(proxy.port)
+    const server = await startServer(t, { DATABASE_URL: viaProxy.toString() })
+    t.equal((await post(server.url, 'before')).status, 201)
+
+    await proxy.cut()
+    for (const path of ['/api/notes', '/api/notes/00000000-0000-4000-8000-000000000000']) {
+      const res = await fetch(`${server.url}${path}`)
+      t.equal(res.status, 503, `${path}: 503 while Postgres is down`)
+      t.equal(res.headers.get('retry-after'), '5')
+      t.match(await res.json(), {
+        error: 'Service Unavailable',
+        dependency: 'postgres',
+        message: 'database unavailable',
+      })
+    }
+    t.equal((await post(server.url, 'during')).status, 503)
+    t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'liveness unaffected')
+    const ready = await fetch(`${server.url}/readyz`)
+    t.equal(ready.status, 503)
+    t.match(await ready.json(), { dependencies: { postgres: { status: 'down' } } })
+
+    await proxy.restore()
+    const list = await fetch(`${server.url}/api/notes`)
+    t.equal(list.status, 200, 'recovers without a restart')
+    t.same(
+      ((await list.json()) as { items: Array<{ title: string }> }).items.map((n) => n.title),
+      ['before'],
+      'nothing was written during the outage',
+    )
+    t.equal((await fetch(`${server.url}/readyz`)).status, 200)
+    t.equal(server.child.exitCode, null, 'still running')
+    t.notMatch(
+      server.lines.join('\n'),
+      /"level":(50|60)/,
+      'no error-level logs: an outage is a warning',
+    )
+  },
+)
+
+t.test('Postgres stalls: 503 once the query timeout passes, then recovery', async (t) => {
+  const { url } = await testDatabase(t)
+  const proxy = await tcpProxy(t, Number(new URL(url).port || 5432))
+  const viaProxy = new URL(url)
+  viaProxy.port = String(proxy.port)
+  const server = await startServer(t, {
+    DATABASE_URL: viaProxy.toString(),
+    PG_STATEMENT_TIMEOUT_MS: '300',
+  })
+  t.equal((await fetch(`${server.url}/api/notes`)).status, 200)
+  proxy.hang()
+  // The open connection never answers: query_timeout (statement_timeout + 1 s) gives up.
+  const stalled = await fetch(`${server.url}/api/notes`)
+  t.equal(stalled.status, 503)
+  t.match(await stalled.json(), { dependency: 'postgres' })
+  await proxy.restore()
+  t.equal((await fetch(`${server.url}/api/notes`)).status, 200, 'a fresh connection serves again')
+})
+
+t.test('npm run db:migrate applies pending migrations once, and needs DATABASE_URL', async (t) => {
+  const { url } = await testDatabase(t)
+  const script = `${ROOT}/dist/scripts/db-migrate.js`
+  const env = { PATH: process.env.PATH, DATABASE_URL: url }
+  const first = await run(process.execPath, [script], { env })
+  t.match(first.stdout, /applied 001\.do\.notes\.sql\n.*schema version 1 \(1 applied\)/)
+  const second = await run(process.execPath, [script], { env })
+  t.match(second.stdout, /schema version 1 \(0 applied\)/)
+  const missing = await run(process.execPath, [script], { env: { PATH: process.env.PATH } }).catch(
+    (e: { code: number; stderr: string }) => e,
+  )
+  t.equal((missing as { code: number }).code, 1)
+  t.match((missing as { stderr: string }).stderr, /db:migrate needs DATABASE_URL/)
+  const gone = withDatabase(url, 'freetier_no_such_db')
+  const failed = await run(process.execPath, [script], {
+    env: { ...env, DATABASE_URL: gone },
+  }).catch((e: { code: number; stderr: string }) => e)
+  t.equal((failed as { code: number }).code, 1)
+  t.match((failed as { stderr: string }).stderr, /freetier_no_such_db/)
+})

@@ -1,0 +1,173 @@
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
+import { MigrationError, migrate } from '../src/db/migrate.js'
+import { isUnavailable, toDependencyError } from '../src/db/query.js'
+import { DependencyUnavailableError } from '../src/errors.js'
+import { buildTestApp } from './helpers/app.js'
+import { testConfig, testPlan } from './helpers/config.js'
+import { admin, testDatabase } from './helpers/database.js'
+import { captureLogs } from './helpers/logs.js'
+
+t.test('TLS follows the URL sslmode with libpq meanings', async (t) => {
+  const base = 'postgres://u:p@db.example:5432/app'
+  t.same(tlsFromUrl(base), { connectionString: base, sslmode: 'unset', ssl: false })
+  t.same(tlsFromUrl(`${base}?sslmode=disable`), {
+    connectionString: base,
+    sslmode: 'disable',
+    ssl: false,
+  })
+  t.same(tlsFromUrl(`${base}?sslmode=require`).ssl, { rejectUnauthorized: false })
+  t.same(tlsFromUrl(`${base}?sslmode=prefer`).ssl, { rejectUnauthorized: false })
+  t.same(tlsFromUrl(`${base}?sslmode=allow`).ssl, false)
+  t.same(tlsFromUrl(`${base}?sslmode=verify-full`).ssl, { rejectUnauthorized: true })
+  const ca = tlsFromUrl(`${base}?sslmode=verify-ca&application_name=x`)
+  t.equal(ca.connectionString, `${base}?application_name=x`, 'sslmode removed, the rest kept')
+  t.equal((ca.ssl as { rejectUnauthorized: boolean }).rejectUnauthorized, true)
+  t.throws(() => tlsFromUrl(`${base}?sslmode=bogus`), /sslmode=bogus is not one of/)
+})
+
+t.test('pool settings come from config; embedded means one connection', async (t) => {
+  const config = testConfig({ PG_POOL_MAX: '7', PG_STATEMENT_TIMEOUT_MS: '2500' })
+  const real = poolSettings(config, 'postgres://u@h/db?sslmode=require')
+  t.match(real.config, {
+    max: 7,
+    idleTimeoutMillis: 300000,
+    connectionTimeoutMillis: 5000,
+    statement_timeout: 2500,
+    query_timeout: 3500,
+    application_name: 'freetier',
+    keepAlive: true,
+    ssl: { rejectUnauthorized: false },
+  })
+  t.match(real.summary, { max: 7, sslmode: 'require', embedded: false })
+  t.notMatch(JSON.stringify(real.summary), /postgres:/, 'the summary never carries the URL')
+  t.equal(poolSettings(config, 'postgres://h/db', { embedded: true }).config.max, 1)
+})
+
+t.test('outages are told apart from bad queries', async (t) => {
+  const withCode = (code: string, message = 'x') => Object.assign(new Error(message), { code })
+  for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57014', '08006', '3D000', '53300']) {
+    t.ok(isUnavailable(withCode(code)), code)
+  }
+  t.ok(isUnavailable(new Error('Connection terminated unexpectedly')))
+  t.ok(isUnavailable(new Error('timeout exceeded when trying to connect')))
+  t.ok(isUnavailable(new Error('Query read timeout')))
+  t.ok(isUnavailable(new AggregateError([withCode('ECONNREFUSED')], '')), 'dual-stack connect')
+  t.notOk(isUnavailable(withCode('23505', 'duplicate key')), 'a constraint is not an outage')
+  t.notOk(isUnavailable(withCode('42P01', 'relation does not exist')))
+  t.notOk(isUnavailable('a string'))
+  t.type(toDependencyError(withCode('ECONNREFUSED')), DependencyUnavailableError)
+  const bad = withCode('42601', 'syntax error')
+  t.equal(toDependencyError(bad), bad)
+})
+
+/** Captures pino lines of an app built in-process. */
+function logCapture() {
+  const { lines, stream } = captureLogs()
+  return { lines, logger: { level: 'info', stream } }
+}
+
+t.test('two instances migrating one empty database at once: one applies, both start', async (t) => {
+  const { url } = await testDatabase(t)
+  const config = testConfig({ DATABASE_URL: url })
+  const captures = [logCapture(), logCapture()]
+  const apps = await Promise.all(
+    captures.map((c) => buildApp({ config, plan: testPlan(config), logger: c.logger })),
+  )
+  for (const app of apps) t.teardown(() => app.close())
+  await Promise.all(apps.map((app) => app.ready()))
+  const applied = captures.flatMap((c) => c.lines).filter((l) => l.migration)
+  t.same(
+    applied.map((l) => l.migration),
+    ['001.do.notes.sql'],
+    'exactly one instance applied the migration',
+  )
+  const rows = await admin(url, 'SELECT version FROM schema_migrations WHERE version > 0')
+  t.same(rows, [{ version: '1' }])
+  for (const app of apps) {
+    const res = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'x' } })
+    t.equal(res.statusCode, 201, 'both serve')
+  }
+})
+
+t.test(
+  'a failed migration names the file and the database message; nothing half-applied',
+  async (t) => {
+    const { url } = await testDatabase(t)
+    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = await mkdtemp(join(tmpdir(), 'freetier-migrations-'))
+    await writeFile(join(dir, '001.do.first.sql'), 'CREATE TABLE first (id int);')
+    await writeFile(
+      join(dir, '002.do.broken.sql'),
+      'CREATE TABLE second (id int);\nINSERT INTO nowhere VALUES (1);',
+    )
+    const error = await migrate({ connectionString: url }, { dir }).catch((e: unknown) => e)
+    t.type(error, MigrationError)
+    t.equal((error as MigrationError).file, '002.do.broken.sql')
+    t.match(
+      (error as Error).message,
+      /^migration 002\.do\.broken\.sql failed: relation "nowhere" does not exist$/,
+    )
+    const tables = await admin<{ name: string }>(
+      url,
+      `SELECT table_name AS name FROM information_schema.tables
+     WHERE table_schema = 'public' AND table_name IN ('first', 'second') ORDER BY 1`,
+    )
+    t.same(tables, [{ name: 'first' }], 'the failed file rolled back as a whole')
+    const again = await migrate({ connectionString: url }, { dir }).catch((e: unknown) => e)
+    t.match((again as Error).message, /002\.do\.broken\.sql/, 'a retry resumes at the broken file')
+  },
+)
+
+t.test('/status shows pool counts and settings; /readyz reports postgres', async (t) => {
+  const app = await buildTestApp(t, {}, undefined)
+  const status = (await app.inject('/status')).json()
+  t.match(status.postgres, {
+    total: Number,
+    idle: Number,
+    waiting: 0,
+    settings: { max: 5, idleTimeoutMillis: 300000, applicationName: 'freetier', embedded: false },
+  })
+  const ready = (await app.inject('/readyz')).json()
+  t.match(ready.dependencies.postgres, { status: 'up', required: true })
+})
+
+t.test(
+  'the pool never opens more than PG_POOL_MAX connections under 100 concurrent requests',
+  async (t) => {
+    const { url, name } = await testDatabase(t)
+    const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3' })
+    await admin(
+      url,
+      `INSERT INTO notes (title, body) SELECT 'n' || i, repeat('x', 2000) FROM generate_series(1, 100) AS i`,
+    )
+
+    let sampling = true
+    let maxConnections = 0
+    let maxWaiting = 0
+    const sampler = (async () => {
+      while (sampling) {
+        const [row] = await admin<{ n: number }>(
+          url,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'freetier'`,
+          [name],
+        )
+        maxConnections = Math.max(maxConnections, row?.n ?? 0)
+        maxWaiting = Math.max(maxWaiting, app.db.waitingCount)
+      }
+    })()
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, () => app.inject('/api/notes?limit=100')),
+    )
+    // One more sample after the burst: the connections stay open (idle) until the idle timeout.
+    sampling = false
+    await sampler
+    t.same(new Set(responses.map((r) => r.statusCode)), new Set([200]), 'every request served')
+    t.ok(maxWaiting > 0, `requests queued for a connection (max waiting ${maxWaiting})`)
+    t.equal(maxConnections, 3, 'the pool used its 3 connections and never more')
+    t.equal(app.db.totalCount, 3)
+  },
+)

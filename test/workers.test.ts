@@ -1,0 +1,325 @@
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import type { App } from '../src/app.js'
+import type { WorkerPoolStatus } from '../src/plugins/workers.js'
+import render from '../src/workers/render.js'
+import { ROOT } from './helpers/process.js'
+import { buildWorkerTestApp, defineTestTask, gate, osThreads, waitFor } from './helpers/workers.js'
+
+function status(app: App): WorkerPoolStatus {
+  return app.workers.status()
+}
+
+/** A markdown document that takes the render task a while (hundreds of ms) to process. */
+function largeDocument(sections: number) {
+  const section = (i: number) =>
+    `## Section ${i}\n\nSome *emphasis*, **strong**, \`code\`, a [link](https://example.com/${i}) and <span onclick="x()">inline html</span>.\n\n- item one\n- item two with <b>bold</b>\n- [ ] task\n\n| a | b |\n|---|---|\n| ${i} | <i>x</i> |\n\n\`\`\`js\nconsole.log(${i})\n\`\`\`\n\n`
+  return Array.from({ length: sections }, (_, i) => section(i)).join('')
+}
+
+t.test('render runs on a worker thread and returns sanitized HTML', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  t.equal(status(app).threadsAlive, 0, 'no thread before the first task')
+  const html = await app.workers.run('render', {
+    markdown: '# Title\n\nHello <script>alert(1)</script>**world**',
+  })
+  t.equal(html, '<h1>Title</h1>\n<p>Hello <strong>world</strong></p>\n')
+  t.equal(status(app).threadsAlive, 1, 'one thread started on demand')
+  t.equal(status(app).completed, 1)
+})
+
+t.test('/status has a workers section', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  await app.workers.run('render', { markdown: 'x' })
+  const body = (await app.inject('/status')).json()
+  t.match(body.workers, {
+    maxThreads: 2,
+    threadsAlive: 1,
+    busy: 0,
+    queued: 0,
+    maxQueue: 32,
+    completed: 1,
+    failed: { timeout: 0, crashed: 0, outOfMemory: 0, taskError: 0 },
+    rejected: 0,
+    recycled: { maxTasks: 0, heap: 0 },
+    heapLimitMb: app.memoryPlan.workerHeapMb,
+  })
+})
+
+t.test('the event loop stays responsive while the pool renders a large document', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  const markdown = largeDocument(2500)
+  // Warm both paths (module loading, JIT) so the comparison is render against render.
+  render({ markdown: largeDocument(20) })
+  await app.workers.run('render', { markdown: largeDocument(20) })
+
+  /**
+   * /healthz is probed back to back while `work` runs; the longest gap between two answers is
+   * how long a health check could have waited.
+   */
+  async function worstHealthLatency(work: () => Promise<unknown>) {
+    let done = false
+    let last = performance.now()
+    let worst = 0
+    let answered = 0
+    const probing = (async () => {
+      while (!done) {
+        const res = await app.inject('/healthz')
+        if (res.statusCode === 200) answered++
+        const now = performance.now()
+        worst = Math.max(worst, now - last)
+        last = now
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })()
+    let result: unknown
+    try {
+      result = await work()
+    } finally {
+      done = true
+      await probing
+    }
+    worst = Math.max(worst, performance.now() - last)
+    return { worst, result, answered }
+  }
+
+  const onMain = await worstHealthLatency(
+    () =>
+      new Promise((resolve) => {
+        // A timer lets the probe loop get going first, as a request would arrive mid-render.
+        setTimeout(() => resolve(render({ markdown })), 20)
+      }),
+  )
+  const onPool = await worstHealthLatency(() => app.workers.run('render', { markdown }))
+  t.equal(onPool.result, onMain.result, 'same HTML either way')
+  t.ok(onPool.answered > onMain.answered, 'more health checks answered during the pool render')
+  t.ok(
+    onPool.worst * 3 < onMain.worst,
+    `health answered far faster with the pool (worst ${onPool.worst.toFixed(1)}ms, ${onPool.answered} answers) than with the render on the main thread (worst ${onMain.worst.toFixed(1)}ms, ${onMain.answered} answers)`,
+  )
+})
+
+t.test('a full queue answers 503 with Retry-After naming the worker pool', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '1' }, (app) => {
+    defineTestTask(app)
+    app.get('/t/held', async () => app.workers.run('test', { kind: 'gate', gate: held.buffer }))
+  })
+  const held = gate()
+  const running = app.inject('/t/held')
+  const queued = app.inject('/t/held')
+  await waitFor(() => status(app).busy === 1 && status(app).queued === 1, 'one running, one queued')
+  const refused = await app.inject('/t/held')
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.headers['retry-after'], '2')
+  t.match(refused.json(), {
+    statusCode: 503,
+    error: 'Service Unavailable',
+    dependency: 'workers',
+    message: /queue is full/,
+  })
+  t.equal(status(app).rejected, 1)
+  held.open()
+  t.equal((await running).statusCode, 200, 'the running task still completes')
+  t.equal((await queued).statusCode, 200, 'the queued task still completes')
+})
+
+t.test('with WORKER_MAX_QUEUE=0 a task beyond the threads is refused at once', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '0' })
+  defineTestTask(app)
+  const held = gate()
+  const running = app.workers.run('test', { kind: 'gate', gate: held.buffer })
+  await t.rejects(app.workers.run('render', { markdown: 'x' }), {
+    statusCode: 503,
+    message: /queue is full/,
+  })
+  held.open()
+  await running
+  t.equal(await app.workers.run('render', { markdown: 'x' }), '<p>x</p>\n')
+})
+
+t.test('a task past WORKER_TASK_TIMEOUT_MS answers 504 and its worker is replaced', async (t) => {
+  // Long enough for a cold worker to start under coverage; the stuck task waits it out.
+  const app = await buildWorkerTestApp(
+    t,
+    { WORKER_THREADS: '1', WORKER_TASK_TIMEOUT_MS: '3000' },
+    (a) => {
+      defineTestTask(a)
+      a.get('/t/stuck', async () => a.workers.run('test', { kind: 'gate', gate: stuck.buffer }))
+    },
+  )
+  const stuck = gate() // never opened
+  const first = await app.workers.run('test', { kind: 'thread' })
+  const res = await app.inject('/t/stuck')
+  t.equal(res.statusCode, 504)
+  t.match(res.json(), {
+    statusCode: 504,
+    error: 'Gateway Timeout',
+    dependency: 'workers',
+    message: 'worker task test did not finish within 3000ms',
+  })
+  t.notOk(res.headers['retry-after'])
+  const next = await app.workers.run('test', { kind: 'thread' })
+  t.not(next.threadId, first.threadId, 'the stuck worker was terminated and replaced')
+  t.equal(status(app).failed.timeout, 1)
+  t.equal((await app.inject('/healthz')).statusCode, 200)
+})
+
+t.test('a worker that dies mid-task fails only its task; queued tasks still run', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1' })
+  defineTestTask(app)
+  const crash = gate()
+  const dying = app.workers.run('test', { kind: 'crash', gate: crash.buffer })
+  const queued = [1, 2, 3].map(() => app.workers.run('render', { markdown: '*ok*' }))
+  await waitFor(() => status(app).busy === 1 && status(app).queued === 3, 'crash task running')
+  crash.open()
+  await t.rejects(dying, {
+    statusCode: 503,
+    dependency: 'workers',
+    message: 'the worker running task test stopped; it was replaced',
+  })
+  t.same(await Promise.all(queued), Array(3).fill('<p><em>ok</em></p>\n'))
+  t.equal(status(app).failed.crashed, 1)
+})
+
+t.test('a task that exhausts its heap fails cleanly; the next one succeeds', async (t) => {
+  const app = await buildWorkerTestApp(t, {}, (app) => {
+    defineTestTask(app)
+    app.get('/t/exhaust', async () => app.workers.run('test', { kind: 'exhaust' }))
+  })
+  const res = await app.inject('/t/exhaust')
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), {
+    dependency: 'workers',
+    message: `worker task test ran out of memory (worker heap limit ${app.memoryPlan.workerHeapMb}MB); the worker was replaced`,
+  })
+  t.equal(await app.workers.run('render', { markdown: 'after' }), '<p>after</p>\n')
+  t.equal(status(app).failed.outOfMemory, 1)
+  t.equal((await app.inject('/healthz')).statusCode, 200, 'the process lives on')
+})
+
+t.test('a task that throws is reported as a failure of that task', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1' })
+  defineTestTask(app)
+  const before = await app.workers.run('test', { kind: 'thread' })
+  await t.rejects(app.workers.run('test', { kind: 'throw', message: 'bad input' }), {
+    message: 'bad input',
+  })
+  const after = await app.workers.run('test', { kind: 'thread' })
+  t.equal(after.threadId, before.threadId, 'a thrown error does not cost the worker')
+  t.equal(status(app).failed.taskError, 1)
+  await t.rejects(
+    // @ts-expect-error: an unknown task name is a type error, and a clear error at run time.
+    app.workers.run('nope', {}),
+    { message: 'no worker task named "nope"' },
+  )
+})
+
+t.test('a worker is recycled after WORKER_MAX_TASKS tasks with no failed task', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_TASKS: '3' })
+  defineTestTask(app)
+  const sequential: number[] = []
+  for (let i = 0; i < 7; i++)
+    sequential.push((await app.workers.run('test', { kind: 'thread' })).threadId)
+  const [a, b, c] = [sequential[0], sequential[3], sequential[6]]
+  t.same(sequential, [a, a, a, b, b, b, c], 'three tasks per thread')
+  t.equal(new Set([a, b, c]).size, 3, 'each recycle brings a new thread')
+
+  // Queued behind a retiring worker, tasks still run, each thread still takes at most three.
+  const burst = await Promise.all(
+    Array.from({ length: 10 }, () => app.workers.run('test', { kind: 'thread' })),
+  )
+  const perThread = new Map<number, number>()
+  for (const { threadId } of burst) perThread.set(threadId, (perThread.get(threadId) ?? 0) + 1)
+  t.ok(
+    [...perThread.values()].every((n) => n <= 3),
+    'no thread ran more than WORKER_MAX_TASKS',
+  )
+  t.equal(status(app).failed.crashed + status(app).failed.timeout, 0)
+  t.ok(status(app).recycled.maxTasks >= 4)
+})
+
+t.test('a worker whose heap passes its budget is recycled', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1' })
+  defineTestTask(app)
+  const first = await app.workers.run('test', { kind: 'thread' })
+  // Leak 4 MB per task on the same worker until its heap passes the budget (below its limit).
+  let latest = first
+  for (let i = 0; i < 40 && status(app).recycled.heap === 0; i++) {
+    latest = await app.workers.run('test', { kind: 'retain', mb: 4 })
+  }
+  t.equal(latest.threadId, first.threadId, 'the leaking tasks ran on one worker')
+  t.equal(status(app).recycled.heap, 1, 'that worker was recycled')
+  const next = await app.workers.run('test', { kind: 'thread' })
+  t.not(next.threadId, first.threadId, 'the next task runs on a fresh worker')
+  t.equal(status(app).recycled.heap, 1)
+  t.same(status(app).failed, { timeout: 0, crashed: 0, outOfMemory: 0, taskError: 0 })
+})
+
+const countableThreads =
+  osThreads() === undefined ? 'no /proc/self/status here: cannot count OS threads' : false
+
+t.test(
+  'idle: after WORKER_IDLE_TIMEOUT_MS no worker thread remains',
+  { skip: countableThreads },
+  async (t) => {
+    const app = await buildWorkerTestApp(t, { WORKER_IDLE_TIMEOUT_MS: '200' })
+    // Start libuv's thread pool (it starts lazily and never stops), so it is in the baseline.
+    await readFile(new URL(import.meta.url))
+    const baseline = osThreads() as number
+    defineTestTask(app)
+    const held = gate()
+    const both = [1, 2].map(() => app.workers.run('test', { kind: 'gate', gate: held.buffer }))
+    await waitFor(() => status(app).busy === 2, 'two busy workers')
+    t.ok((osThreads() as number) >= baseline + 2, 'two more OS threads while busy')
+    held.open()
+    await Promise.all(both)
+    await waitFor(() => status(app).threadsAlive === 0, 'workers to exit when idle')
+    await waitFor(() => (osThreads() as number) <= baseline, 'OS threads back to the baseline')
+    t.equal(osThreads(), baseline, 'no worker thread remains')
+    // And the pool starts again on demand.
+    t.equal(await app.workers.run('render', { markdown: 'again' }), '<p>again</p>\n')
+  },
+)
+
+t.test('close lets an in-flight task finish, then refuses new tasks', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  defineTestTask(app)
+  const held = gate()
+  const inFlight = app.workers.run('test', { kind: 'gate', gate: held.buffer })
+  await waitFor(() => status(app).busy === 1, 'task running')
+  let closed = false
+  const closing = app.close().then(() => {
+    closed = true
+  })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.notOk(closed, 'close waits for the in-flight task')
+  await t.rejects(app.workers.run('render', { markdown: 'late' }), {
+    statusCode: 503,
+    message: 'worker pool is closing',
+  })
+  held.open()
+  t.type((await inFlight).threadId, 'number', 'the in-flight task completed')
+  await closing
+  t.equal(status(app).threadsAlive, 0)
+})
+
+t.test('close without any task started is immediate', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  await app.close()
+  t.equal(status(app).threadsAlive, 0)
+})
+
+t.test('dev mode: the pool runs the tasks from TypeScript under tsx', async (t) => {
+  // Everything else in this file runs the compiled tasks in dist (the production path).
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'workers', 'dev-render.mjs'), '# *dev*'],
+    { cwd: ROOT, timeout: 60_000, env: { PATH: process.env.PATH } },
+  )
+  const { html, status } = JSON.parse(stdout) as { html: string; status: WorkerPoolStatus }
+  t.equal(html, '<h1><em>dev</em></h1>\n')
+  t.equal(status.completed, 1)
+})
