@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check (test/create.test.ts type-checks this file with tsc; it is not compiled)
 /**
  * create-freetier: `npm create freetier@latest [dir]` scaffolds a new app from this package's
  * own files. It runs straight from the published tarball, so it is plain JavaScript with no

@@ -91,6 +91,20 @@ function snapshot(dir: string): Record<string, string> {
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'))
 
+t.test(
+  'the scaffolder type-checks (plain JavaScript with JSDoc types, run without a build)',
+  async (t) => {
+    // Not part of tsconfig.json: allowJs there would also compile other .js/.mjs files into dist.
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+    const flags = ['--ignoreConfig', '--noEmit', '--allowJs', '--checkJs', '--strict', '--skipLibCheck']
+    const target = ['--target', 'es2023', '--module', 'nodenext', '--types', 'node']
+    const result = await run(...untracked(process.execPath, [tsc, ...flags, ...target, CREATE]), {
+      cwd: ROOT,
+    })
+    t.equal(result.code, 0, `${result.stdout}${result.stderr}`)
+  },
+)
+
 t.test('--help and --version', async (t) => {
   const cwd = tempDir(t, 'help')
   const help = await create(['--help'], cwd)

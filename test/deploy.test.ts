@@ -3,7 +3,7 @@
  * repository (what git would push), the blueprint's buildCommand and startCommand run verbatim
  * with the environment the blueprint and the platform give, the health check, then SIGTERM.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -13,7 +13,7 @@ import t from 'tap'
 import { blueprintEnv, PLATFORM_ENV, readBlueprint, webService } from './helpers/blueprint.js'
 import { testDatabase } from './helpers/database.js'
 import { untracked } from './helpers/nested.js'
-import { freePort, ROOT } from './helpers/process.js'
+import { collectLines, freePort, ROOT } from './helpers/process.js'
 import { redis } from './helpers/services.js'
 
 /** The platform's allowances (DESIGN.md): each health check request times out after 5 s, ... */
@@ -48,21 +48,6 @@ function portFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false))
     server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)))
   })
-}
-
-function collect(child: ChildProcess): string[] {
-  const lines: string[] = []
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (data: string) => {
-      buffered += data
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      lines.push(...parts)
-    })
-  }
-  return lines
 }
 
 t.test(
@@ -120,7 +105,7 @@ t.test(
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    const buildLines = collect(build)
+    const buildLines = collectLines(build)
     const [buildCode] = await once(build, 'exit')
     t.equal(buildCode, 0, `buildCommand "${web.buildCommand}" exits 0`)
     if (buildCode !== 0) {
@@ -137,7 +122,7 @@ t.test(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     })
-    const lines = collect(server)
+    const lines = collectLines(server)
     let exited: number | null | undefined
     const exit = once(server, 'exit').then(([code]) => {
       exited = code as number | null
