@@ -4,6 +4,7 @@
  * with the environment the blueprint and the platform give, the health check, then SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -96,6 +97,9 @@ t.test(
       }),
       ...PLATFORM_ENV,
       PORT: String(port),
+      // Not a blueprint setting: isolation on this machine's shared Redis (ignored by an app
+      // without the variable).
+      REDIS_KEY_PREFIX: `ft-deploy-${randomBytes(4).toString('hex')}`,
     }
 
     // 3. The build command, verbatim. NODE_ENV=production is set here too, although Render sets it
