@@ -556,10 +556,11 @@ t.test(
     const mine = snapshot(lean, apart)
     const changed = Object.keys(mine).filter((f) => mine[f] !== full[f])
     t.same(Object.keys(mine), Object.keys(full), 'the same files as the full app')
+    const variant = ['.env.example', 'README.md', 'package.json', 'render.yaml']
     t.same(
-      changed.sort(),
-      ['.env.example', 'README.md', 'package.json', 'render.yaml'],
-      'only the variant and the name differ',
+      changed.filter((f) => !variant.includes(f)),
+      [],
+      `only the variant and the name differ (${changed.join(', ')})`,
     )
     const readers = listFiles(join(lean, 'test'))
       .filter((f) => f.endsWith('.test.ts'))
