@@ -65,8 +65,14 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
     '32',
     '--keep-db',
     '--update-readme',
+    '--env',
+    'LOG_LEVEL=warn',
+    '--env',
+    'X_Y=a=b',
     '-h',
   ])
+  t.same(many.appEnv, { LOG_LEVEL: 'warn', X_Y: 'a=b' })
+  t.same(full.appEnv, {})
   t.same(many.scenarios, ['healthz', 'read-l1', 'overload'])
   t.equal(many.soakMinutes, 0.5)
   t.equal(many.outDir, '/tmp/x')
@@ -85,6 +91,7 @@ t.test('arguments: bad input is a usage error naming the flag', async (t) => {
   t.throws(() => parseBenchArgs(['--duration', 'abc']), /--duration: got "abc"/)
   t.throws(() => parseBenchArgs(['--memory-limit', '32']), /expected a number >= 64/)
   t.throws(() => parseBenchArgs(['--scenario', 'nope']), /unknown "nope"/)
+  t.throws(() => parseBenchArgs(['--env', 'lower=1']), /--env: got "lower=1", expected KEY=VALUE/)
   t.throws(() => parseBenchArgs(['--bogus']), UsageError)
   t.throws(() => parseBenchArgs(['stray']), UsageError)
 })

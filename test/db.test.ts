@@ -6,7 +6,7 @@ import { isUnavailable, toDependencyError } from '../src/db/query.js'
 import { DependencyUnavailableError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
-import { admin, testDatabase } from './helpers/database.js'
+import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
 
 t.test('TLS follows the URL sslmode with libpq meanings', async (t) => {
@@ -69,7 +69,9 @@ function logCapture() {
 }
 
 t.test('two instances migrating one empty database at once: one applies, both start', async (t) => {
-  const { url } = await testDatabase(t)
+  const database = await testDatabase(t)
+  if (skipIfEmbedded(t, database)) return
+  const { url } = database
   const config = testConfig({ DATABASE_URL: url })
   const captures = [logCapture(), logCapture()]
   const apps = await Promise.all(
@@ -138,7 +140,9 @@ t.test('/status shows pool counts and settings; /readyz reports postgres', async
 t.test(
   'the pool never opens more than PG_POOL_MAX connections under 100 concurrent requests',
   async (t) => {
-    const { url, name } = await testDatabase(t)
+    const database = await testDatabase(t)
+    if (skipIfEmbedded(t, database)) return
+    const { url, name } = database
     const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3' })
     await admin(
       url,

@@ -29,6 +29,8 @@ export interface BenchOptions {
   /** Redis for L2; undefined: none (the L2 scenario is skipped). */
   redisUrl: string | undefined
   keepDatabase: boolean
+  /** Extra environment for every app process (experiments: LOG_LEVEL=warn, WORKER_THREADS=1). */
+  appEnv: Record<string, string>
   /** Also write docs/bench-rss.svg and the README `bench` section. */
   updateReadme: boolean
   help: boolean
@@ -64,6 +66,7 @@ Options:
   --overload-memory-limit <mb> MEMORY_LIMIT_MB of the overload scenario (default 256)
   --soak <minutes>         soak mode: sustained mixed load; exit code 1 if RSS crossed the limit
   --soak-memory-limit <mb> MEMORY_LIMIT_MB of the soak (default 256)
+  --env <KEY=VALUE>        extra environment for the app processes (repeatable), e.g. LOG_LEVEL=warn
   --keep-db                do not drop the bench database at the end
   --update-readme          also write docs/bench-rss.svg and the README bench section
   -h, --help               this text
@@ -110,6 +113,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
       )
     }
   }
+  const appEnv: Record<string, string> = {}
+  for (const pair of v.env ?? []) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair)
+    if (!match) throw new UsageError(`--env: got ${JSON.stringify(pair)}, expected KEY=VALUE`)
+    appEnv[match[1] as string] = match[2] as string
+  }
   const soak = v.soak === undefined ? undefined : positive('soak', v.soak, 0, 0.05)
   return {
     quick,
@@ -137,6 +146,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     redisUrl: v['no-redis']
       ? undefined
       : (v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
+    appEnv,
     keepDatabase: v['keep-db'] === true,
     updateReadme: v['update-readme'] === true,
     help: v.help === true,
@@ -166,6 +176,7 @@ function parse(argv: string[]) {
       'overload-memory-limit': { type: 'string' },
       soak: { type: 'string' },
       'soak-memory-limit': { type: 'string' },
+      env: { type: 'string', multiple: true },
       'keep-db': { type: 'boolean' },
       'update-readme': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

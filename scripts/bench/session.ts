@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { planMemory } from '../../src/memory.js'
 import { type BenchOptions, wants } from './args.js'
 import type { BenchDatabase } from './database.js'
 import { runLoad } from './load.js'
@@ -27,8 +28,6 @@ export interface AppConfig {
   redis: boolean
   env?: Record<string, string>
 }
-
-const SHED_RSS_SHARE = 0.85
 
 export class Session {
   readonly processes: ProcessResult[] = []
@@ -73,6 +72,7 @@ export class Session {
           ? { REDIS_URL: this.redisUrl, REDIS_KEY_PREFIX: this.redisPrefix }
           : {}),
         ...app.env,
+        ...this.options.appEnv,
       },
       cpu: this.cpus.server,
       cwd: this.root,
@@ -92,8 +92,11 @@ export class Session {
         label: spec.label,
         config,
         memoryLimitMb,
+        // The app's own memory plan says where it starts shedding.
         shedRssMb:
-          memoryLimitMb === undefined ? undefined : Math.round(memoryLimitMb * SHED_RSS_SHARE),
+          memoryLimitMb === undefined
+            ? undefined
+            : Math.round(planMemory({ envLimitMb: memoryLimitMb }).shedRssBytes / MB),
         bootMs: [],
         bootCpuMs: [],
         idleRssMb: [],

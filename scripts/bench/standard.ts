@@ -31,6 +31,8 @@ export async function standardRun(session: Session): Promise<void> {
     redis: true,
   }
   let ids: string[] = []
+  const readers = ['read-l1', 'read-l2', 'read-uncached', 'html-uncached', 'overload'] as const
+  const needsNotes = readers.some((name) => wants(options, name))
   {
     const spec = { ...session.appSpec(standard), label: 'app (migrate + seed)' }
     const { server, result } = await session.launch(
@@ -38,10 +40,12 @@ export async function standardRun(session: Session): Promise<void> {
       'first start: migrations, then seeding',
       options.memoryLimitMb,
     )
-    progress.log(`seeding ${options.notes} notes through POST /api/notes`)
-    const seeded = await seedNotes(server.url, options.notes)
-    if ('skipped' in seeded) progress.log(`not seeded: ${seeded.skipped}`)
-    else ids = seeded.ids
+    if (needsNotes) {
+      progress.log(`seeding ${options.notes} notes through POST /api/notes`)
+      const seeded = await seedNotes(server.url, options.notes)
+      if ('skipped' in seeded) progress.log(`not seeded: ${seeded.skipped}`)
+      else ids = seeded.ids
+    }
     await session.stop(server, result)
   }
   const noNotes = 'no notes: POST /api/notes is not on this build yet'
