@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
-import { MigrationError, migrate } from '../src/db/migrate.js'
+import { MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
 import { isUnavailable, toDependencyError } from '../src/db/query.js'
 import { DependencyUnavailableError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
@@ -97,10 +99,11 @@ t.test(
   'a failed migration names the file and the database message; nothing half-applied',
   async (t) => {
     const { url } = await testDatabase(t)
-    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
     const dir = await mkdtemp(join(tmpdir(), 'freetier-migrations-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
     await writeFile(join(dir, '001.do.first.sql'), 'CREATE TABLE first (id int);')
     await writeFile(
       join(dir, '002.do.broken.sql'),
@@ -175,3 +178,29 @@ t.test(
     t.equal(app.db.totalCount, 3)
   },
 )
+
+t.test("migrations wait for another instance's lock longer than the query timeouts", async (t) => {
+  const database = await testDatabase(t)
+  if (skipIfEmbedded(t, database)) return
+  const { url } = database
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+  // statement_timeout 100 ms, query_timeout 1.1 s: neither may cut the wait for the lock.
+  const settings = poolSettings(testConfig({ PG_STATEMENT_TIMEOUT_MS: '100' }), url)
+  let settled = false
+  const migrating = migrate(settings.config).finally(() => {
+    settled = true
+  })
+  await sleep(1500)
+  t.notOk(settled, 'still waiting for the lock')
+  const [waiting] = await admin<{ n: number }>(
+    url,
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+  )
+  t.equal(waiting?.n, 1, 'queued on the advisory lock')
+  await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+  const result = await migrating
+  t.same(result.applied, ['001.do.notes.sql'])
+})
