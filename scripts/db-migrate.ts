@@ -3,7 +3,7 @@
  * this at boot, under the same advisory lock). The embedded database migrates when the app starts.
  */
 import { loadConfigOrExit } from '../src/config-or-exit.js'
-import { poolSettings } from '../src/db/connection.js'
+import { MIGRATE_APPLICATION_NAME, poolSettings } from '../src/db/connection.js'
 import { migrate } from '../src/db/migrate.js'
 
 const config = loadConfigOrExit()
@@ -14,7 +14,7 @@ if (config.DATABASE_URL === undefined) {
   process.exit(1)
 }
 const settings = poolSettings(config, config.DATABASE_URL, {
-  applicationName: 'freetier-migrate',
+  applicationName: MIGRATE_APPLICATION_NAME,
 })
 try {
   const result = await migrate(settings.config, {

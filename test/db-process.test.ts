@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { admin, testDatabase, withDatabase } from './helpers/database.js'
+import { admin, skipIfEmbedded, testDatabase, withDatabase } from './helpers/database.js'
 import { ROOT, startProcess, startServer } from './helpers/process.js'
 import { tcpProxy } from './helpers/tcp-proxy.js'
 
@@ -104,7 +104,9 @@ t.test('Postgres stalls: 503 once the query timeout passes, then recovery', asyn
 })
 
 t.test('npm run db:migrate applies pending migrations once, and needs DATABASE_URL', async (t) => {
-  const { url } = await testDatabase(t)
+  const database = await testDatabase(t)
+  if (skipIfEmbedded(t, database)) return
+  const { url } = database
   const script = `${ROOT}/dist/scripts/db-migrate.js`
   const env = { PATH: process.env.PATH, DATABASE_URL: url }
   const first = await run(process.execPath, [script], { env })

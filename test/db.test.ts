@@ -1,12 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
-import { MigrationError, migrate } from '../src/db/migrate.js'
+import { MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
 import { isUnavailable, toDependencyError } from '../src/db/query.js'
 import { DependencyUnavailableError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
-import { admin, testDatabase } from './helpers/database.js'
+import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
 
 t.test('TLS follows the URL sslmode with libpq meanings', async (t) => {
@@ -69,7 +71,9 @@ function logCapture() {
 }
 
 t.test('two instances migrating one empty database at once: one applies, both start', async (t) => {
-  const { url } = await testDatabase(t)
+  const database = await testDatabase(t)
+  if (skipIfEmbedded(t, database)) return
+  const { url } = database
   const config = testConfig({ DATABASE_URL: url })
   const captures = [logCapture(), logCapture()]
   const apps = await Promise.all(
@@ -138,7 +142,9 @@ t.test('/status shows pool counts and settings; /readyz reports postgres', async
 t.test(
   'the pool never opens more than PG_POOL_MAX connections under 100 concurrent requests',
   async (t) => {
-    const { url, name } = await testDatabase(t)
+    const database = await testDatabase(t)
+    if (skipIfEmbedded(t, database)) return
+    const { url, name } = database
     const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3' })
     await admin(
       url,
@@ -171,3 +177,29 @@ t.test(
     t.equal(app.db.totalCount, 3)
   },
 )
+
+t.test("migrations wait for another instance's lock longer than the query timeouts", async (t) => {
+  const database = await testDatabase(t)
+  if (skipIfEmbedded(t, database)) return
+  const { url } = database
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+  // statement_timeout 100 ms, query_timeout 1.1 s: neither may cut the wait for the lock.
+  const settings = poolSettings(testConfig({ PG_STATEMENT_TIMEOUT_MS: '100' }), url)
+  let settled = false
+  const migrating = migrate(settings.config).finally(() => {
+    settled = true
+  })
+  await sleep(1500)
+  t.notOk(settled, 'still waiting for the lock')
+  const [waiting] = await admin<{ n: number }>(
+    url,
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+  )
+  t.equal(waiting?.n, 1, 'queued on the advisory lock')
+  await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+  const result = await migrating
+  t.same(result.applied, ['001.do.notes.sql'])
+})

@@ -16,7 +16,14 @@ t.test(
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'freetier-embedded-'))
     t.teardown(() => rm(dir, { recursive: true, force: true }))
-    const env = { DATABASE_URL: '', PGLITE_DATA_DIR: dir, NODE_ENV: 'development' }
+    // On Node 24, V8 compiling PGlite's WebAssembly briefly takes ~700 MB of native memory in the
+    // first seconds (README: embedded mode); a roomy limit keeps load shedding out of this test.
+    const env = {
+      DATABASE_URL: '',
+      PGLITE_DATA_DIR: dir,
+      NODE_ENV: 'development',
+      MEMORY_LIMIT_MB: '2048',
+    }
 
     const first = await startProcess(t, { env })
     await first.waitForLine(READY, START_TIMEOUT_MS)

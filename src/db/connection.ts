@@ -4,6 +4,8 @@ import type { Config } from '../config.js'
 
 /** Every connection the app opens says who it is in pg_stat_activity. */
 export const APPLICATION_NAME = 'freetier'
+/** The migration connection (boot or `npm run db:migrate`) is told apart from the pool's. */
+export const MIGRATE_APPLICATION_NAME = `${APPLICATION_NAME}-migrate`
 export const IDLE_TIMEOUT_MS = 300_000
 export const CONNECTION_TIMEOUT_MS = 5_000
 /** The client-side query_timeout waits this much longer than the server's statement_timeout. */

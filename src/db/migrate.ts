@@ -48,7 +48,11 @@ export async function migrate(
   options: { dir?: string; onApplied?: (file: string) => void } = {},
 ): Promise<MigrateResult> {
   const dir = options.dir ?? MIGRATIONS_DIR
-  const client = new pg.Client({ ...clientConfig, statement_timeout: undefined })
+  const client = new pg.Client({
+    ...clientConfig,
+    statement_timeout: undefined,
+    query_timeout: undefined,
+  })
   // A connection dropped mid-migration rejects the running query; without a listener the
   // client's 'error' event would crash the process instead.
   client.on('error', () => {})

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
-import { poolSettings } from '../db/connection.js'
+import { MIGRATE_APPLICATION_NAME, poolSettings } from '../db/connection.js'
 import type { EmbeddedPostgres } from '../db/embedded.js'
 import { MigrationError, migrate } from '../db/migrate.js'
 
@@ -35,7 +35,7 @@ async function db(app: FastifyInstance) {
 
   try {
     const result = await migrate(
-      { ...settings.config, application_name: `${settings.summary.applicationName}-migrate` },
+      { ...settings.config, application_name: MIGRATE_APPLICATION_NAME },
       { onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`) },
     )
     app.log.debug({ version: result.version }, 'database schema is current')

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import type { Test } from 'tap'
+import tap, { type Test } from 'tap'
 import { postgres } from './services.js'
 
 /**
@@ -31,6 +31,27 @@ export function withDatabase(url: string, name: string): string {
   return parsed.toString()
 }
 
+let shared: Promise<string> | undefined
+
+/**
+ * The fallback: one embedded PGlite per test process (starting one per test would cost seconds
+ * each), stopped when the process's tests end. Tests run one after another in a file, so each
+ * gets an emptied public schema instead of a database of its own.
+ */
+function sharedEmbedded(): Promise<string> {
+  shared ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'freetier-pglite-'))
+    const { startEmbedded } = await import('../../src/db/embedded.js')
+    const embedded = await startEmbedded({ dataDir: dir, maxConnections: 16 })
+    tap.teardown(async () => {
+      await embedded.stop()
+      await rm(dir, { recursive: true, force: true })
+    })
+    return embedded.url
+  })()
+  return shared
+}
+
 export async function testDatabase(t: Test): Promise<TestDatabase> {
   const service = await postgres()
   if (service.url) {
@@ -40,14 +61,20 @@ export async function testDatabase(t: Test): Promise<TestDatabase> {
     return { url: withDatabase(service.url, name), name, embedded: false }
   }
   t.comment(`${service.skip}: using embedded PGlite for this test`)
-  const dir = await mkdtemp(join(tmpdir(), 'freetier-pglite-'))
-  const { startEmbedded } = await import('../../src/db/embedded.js')
-  const embedded = await startEmbedded({ dataDir: dir, maxConnections: 8 })
-  t.teardown(async () => {
-    await embedded.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return { url: embedded.url, name: 'postgres', embedded: true }
+  const url = await sharedEmbedded()
+  await admin(url, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public')
+  return { url, name: 'postgres', embedded: true }
+}
+
+/**
+ * For tests that need a real server (several sessions, pg_stat_activity, DROP DATABASE): skips
+ * the test, saying why, when testDatabase fell back to PGlite. Returns true when skipped.
+ */
+export function skipIfEmbedded(t: Test, database: TestDatabase): boolean {
+  if (!database.embedded) return false
+  // plan(0, reason): tap reports the test as skipped, with the reason.
+  t.plan(0, 'needs a real Postgres server; the embedded PGlite fallback is one session')
+  return true
 }
 
 /** Runs one statement on its own short-lived connection (CREATE/DROP DATABASE, checks). */
