@@ -5,11 +5,14 @@ import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
 import { packageInfo } from './package-info.js'
+import cache from './plugins/cache.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
+import rateLimiting from './plugins/rate-limit.js'
+import redis from './plugins/redis.js'
 import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
@@ -79,6 +82,9 @@ export async function buildApp(options: AppOptions) {
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
   await app.register(db)
+  await app.register(redis)
+  await app.register(cache)
+  await app.register(rateLimiting)
   await app.register(workers)
   await app.register(health)
   await app.register(notes)

@@ -30,6 +30,8 @@ const schema = Type.Object({
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_MAX_CONNECTIONS: Type.Integer({ default: 10, minimum: 1, maximum: 50 }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 250, minimum: 10, maximum: 10000 }),
+  // Prefix of every key, the invalidation channel and connection names (tests isolate with it).
+  REDIS_KEY_PREFIX: Type.String({ default: 'freetier', pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
 
   CACHE_VIEWS_TTL: Type.Integer({ default: 300, minimum: 1 }),
   CACHE_QUERIES_TTL: Type.Integer({ default: 600, minimum: 1 }),

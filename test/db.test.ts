@@ -99,10 +99,11 @@ t.test(
   'a failed migration names the file and the database message; nothing half-applied',
   async (t) => {
     const { url } = await testDatabase(t)
-    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
     const { join } = await import('node:path')
     const dir = await mkdtemp(join(tmpdir(), 'freetier-migrations-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
     await writeFile(join(dir, '001.do.first.sql'), 'CREATE TABLE first (id int);')
     await writeFile(
       join(dir, '002.do.broken.sql'),
@@ -145,7 +146,9 @@ t.test(
     const database = await testDatabase(t)
     if (skipIfEmbedded(t, database)) return
     const { url, name } = database
-    const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3' })
+    // No cache tier, and a distinct page per request (single flight would merge equal ones):
+    // every request is a query.
+    const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3', CACHE_L1: 'false' })
     await admin(
       url,
       `INSERT INTO notes (title, body) SELECT 'n' || i, repeat('x', 2000) FROM generate_series(1, 100) AS i`,
@@ -166,7 +169,7 @@ t.test(
       }
     })()
     const responses = await Promise.all(
-      Array.from({ length: 100 }, () => app.inject('/api/notes?limit=100')),
+      Array.from({ length: 100 }, (_, i) => app.inject(`/api/notes?limit=${i + 1}`)),
     )
     // One more sample after the burst: the connections stay open (idle) until the idle timeout.
     sampling = false

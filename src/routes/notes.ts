@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { invalidateNote, LIST_TAG, listKey, noteKey } from '../notes/cache.js'
 import {
   Note,
   NoteCreate,
@@ -18,28 +19,49 @@ export class NoteNotFoundError extends Error {
   }
 }
 
-/** The example domain under /api/notes: create, list (cursor pagination), read, update, delete. */
+/**
+ * The example domain under /api/notes: create, list (cursor pagination), read, update, delete.
+ * Reads go through the `queries` cache (`x-cache: l1|l2|miss`); each write invalidates what it
+ * changed before it answers, so the writer's next read is never stale.
+ */
 const notes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db } = app
+  const { db, cache } = app
 
   app.post(
     '/api/notes',
     { schema: { body: NoteCreate, response: { 201: Note } } },
-    async (request, reply) => reply.code(201).send(await createNote(db, request.body)),
+    async (request, reply) => {
+      const note = await createNote(db, request.body)
+      await invalidateNote(cache)
+      return reply.code(201).send(note)
+    },
   )
 
   app.get(
     '/api/notes',
     { schema: { querystring: NoteListQuery, response: { 200: NoteList } } },
-    async (request) => listNotes(db, request.query),
+    async (request, reply) => {
+      const page = await cache.queries.getOrLoad(
+        listKey(request.query),
+        () => listNotes(db, request.query),
+        { tags: [LIST_TAG] },
+      )
+      reply.header('x-cache', page.source)
+      return page.value
+    },
   )
 
   app.get(
     '/api/notes/:id',
     { schema: { params: NoteParams, response: { 200: Note } } },
-    async (request) => {
-      const note = await getNote(db, request.params.id)
-      if (!note) throw new NoteNotFoundError(request.params.id)
+    async (request, reply) => {
+      const { id } = request.params
+      // An unknown id loads undefined, which is not cached: creating it later needs no purge.
+      const { value: note, source } = await cache.queries.getOrLoad(noteKey(id), () =>
+        getNote(db, id),
+      )
+      if (!note) throw new NoteNotFoundError(id)
+      reply.header('x-cache', source)
       return note
     },
   )
@@ -50,6 +72,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const note = await updateNote(db, request.params.id, request.body)
       if (!note) throw new NoteNotFoundError(request.params.id)
+      await invalidateNote(cache, note.id)
       return note
     },
   )
@@ -58,6 +81,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     if (!(await deleteNote(db, request.params.id))) {
       throw new NoteNotFoundError(request.params.id)
     }
+    await invalidateNote(cache, request.params.id)
     return reply.code(204).send()
   })
 }

@@ -21,6 +21,23 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/** Every complete stdout and stderr line of `child`, as it arrives (`onLines` after each chunk). */
+export function collectLines(child: ChildProcess, onLines?: () => void): string[] {
+  const lines: string[] = []
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = ''
+    stream?.setEncoding('utf8')
+    stream?.on('data', (data: string) => {
+      buffered += data
+      const parts = buffered.split('\n')
+      buffered = parts.pop() ?? ''
+      lines.push(...parts)
+      onLines?.()
+    })
+  }
+  return lines
+}
+
 export interface RunningProcess {
   child: ChildProcess
   port: number
@@ -68,19 +85,10 @@ export async function startProcess(
       detached: true,
     },
   )
-  const lines: string[] = []
   const waiters = new Set<() => void>()
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (data: string) => {
-      buffered += data
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      lines.push(...parts)
-      for (const wake of waiters) wake()
-    })
-  }
+  const lines = collectLines(child, () => {
+    for (const wake of waiters) wake()
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       for (const wake of waiters) wake()

@@ -1,0 +1,132 @@
+import { LRUCache } from 'lru-cache'
+
+export interface L1Entry {
+  value: unknown
+  /** Bytes of the serialized value: what the byte budget counts. */
+  bytes: number
+  tags: readonly string[]
+  /** Date.now() when stored, to distrust old entries while invalidations cannot arrive. */
+  storedAt: number
+}
+
+export interface L1Counters {
+  entries: number
+  bytes: number
+  evictions: number
+}
+
+/** Entries are at least this big on average when choosing the count bound (see entryLimit). */
+const AVERAGE_ENTRY_BYTES = 1024
+const MIN_ENTRIES = 1000
+const MAX_ENTRIES = 100_000
+
+/**
+ * The count bound for a byte budget: lru-cache preallocates per-slot arrays for `max`, so it is
+ * kept proportional to the budget (32 MB -> 32768 entries) rather than huge.
+ */
+export function entryLimit(maxBytes: number): number {
+  return Math.min(MAX_ENTRIES, Math.max(MIN_ENTRIES, Math.floor(maxBytes / AVERAGE_ENTRY_BYTES)))
+}
+
+const SEPARATOR = '\u0000'
+const fullKey = (namespace: string, key: string) => `${namespace}${SEPARATOR}${key}`
+const namespaceOf = (full: string) => full.slice(0, full.indexOf(SEPARATOR))
+
+/**
+ * The in-process tier: one lru-cache shared by every namespace (so the byte budget is one number),
+ * bounded by the serialized bytes of its values and by entry count, each entry with its
+ * namespace's TTL. Keeps a tag index and per-namespace counters.
+ */
+export class L1Store {
+  readonly #lru: LRUCache<string, L1Entry>
+  readonly #tags = new Map<string, Set<string>>()
+  readonly #counters = new Map<string, L1Counters>()
+
+  constructor(readonly maxBytes: number) {
+    this.#lru = new LRUCache<string, L1Entry>({
+      max: entryLimit(maxBytes),
+      maxSize: maxBytes,
+      // One value may take at most an eighth of the budget; bigger ones are not kept in L1.
+      maxEntrySize: Math.max(1, Math.floor(maxBytes / 8)),
+      dispose: (entry, key, reason) => this.#forget(entry, key, reason),
+    })
+  }
+
+  counters(namespace: string): L1Counters {
+    let counters = this.#counters.get(namespace)
+    if (!counters) {
+      counters = { entries: 0, bytes: 0, evictions: 0 }
+      this.#counters.set(namespace, counters)
+    }
+    return counters
+  }
+
+  get(namespace: string, key: string): L1Entry | undefined {
+    return this.#lru.get(fullKey(namespace, key))
+  }
+
+  /** Stores unless the value is over the per-entry limit; returns whether it was stored. */
+  set(namespace: string, key: string, entry: L1Entry, ttlMs: number): boolean {
+    if (entry.bytes > this.#lru.maxEntrySize) return false
+    const full = fullKey(namespace, key)
+    this.#lru.set(full, entry, { ttl: ttlMs, size: Math.max(1, entry.bytes) })
+    if (!this.#lru.has(full)) return false
+    const counters = this.counters(namespace)
+    counters.entries++
+    counters.bytes += entry.bytes
+    for (const tag of entry.tags) {
+      const tagKey = fullKey(namespace, tag)
+      let keys = this.#tags.get(tagKey)
+      if (!keys) {
+        keys = new Set()
+        this.#tags.set(tagKey, keys)
+      }
+      keys.add(full)
+    }
+    return true
+  }
+
+  delete(namespace: string, key: string): void {
+    this.#lru.delete(fullKey(namespace, key))
+  }
+
+  deleteTag(namespace: string, tag: string): void {
+    const keys = this.#tags.get(fullKey(namespace, tag))
+    if (!keys) return
+    for (const full of [...keys]) this.#lru.delete(full)
+    this.#tags.delete(fullKey(namespace, tag))
+  }
+
+  /** Walks every key of the namespace: meant for rare, administrative invalidations. */
+  deletePrefix(namespace: string, prefix: string): void {
+    const start = fullKey(namespace, prefix)
+    for (const full of [...this.#lru.keys()]) if (full.startsWith(start)) this.#lru.delete(full)
+  }
+
+  clear(namespace?: string): void {
+    if (namespace === undefined) {
+      this.#lru.clear()
+      return
+    }
+    this.deletePrefix(namespace, '')
+  }
+
+  /** Total bytes held, across namespaces (never above maxBytes). */
+  get bytes(): number {
+    return this.#lru.calculatedSize
+  }
+
+  #forget(entry: L1Entry, full: string, reason: LRUCache.DisposeReason) {
+    const namespace = namespaceOf(full)
+    const counters = this.counters(namespace)
+    counters.entries--
+    counters.bytes -= entry.bytes
+    if (reason === 'evict') counters.evictions++
+    for (const tag of entry.tags) {
+      const tagKey = fullKey(namespace, tag)
+      const keys = this.#tags.get(tagKey)
+      keys?.delete(full)
+      if (keys?.size === 0) this.#tags.delete(tagKey)
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { L1Store } from './l1.js'
+import type { Invalidation, RedisL2 } from './l2.js'
+
+export type CacheSource = 'l1' | 'l2' | 'miss'
+
+export interface Cached<T> {
+  value: T
+  source: CacheSource
+}
+
+export interface LoadOptions {
+  /** Tags to invalidate this entry by, besides its key (e.g. `notes:list`). */
+  tags?: readonly string[]
+}
+
+export interface NamespaceOptions {
+  name: string
+  ttlSeconds: number
+  /** null when CACHE_L1=false. */
+  l1: L1Store | null
+  /** null without Redis. */
+  l2: RedisL2 | null
+  /** Serialized values above this are not stored in Redis. */
+  l2MaxValueBytes: number
+  /** How old an L1 entry may be and still be served (finite while invalidations cannot arrive). */
+  l1MaxAgeMs: () => number
+  /** Tells the other instances; rejects when Redis cannot. */
+  publish: (message: Invalidation & { namespace: string; all?: boolean }) => Promise<void>
+  log: FastifyBaseLogger
+}
+
+/**
+ * One cache namespace (`views`, `queries`): get-or-load through L1 then L2 then the loader, with
+ * one load per key at a time, and invalidation of L1, L2 and the other instances' L1.
+ *
+ * Values are JSON values: what the loader returns is serialized once (to measure it and for
+ * Redis) and every caller, whatever the tier, receives the same JSON round trip of it.
+ * Treat them as read-only: an L1 hit hands out the stored object itself.
+ */
+export class CacheNamespace {
+  readonly name: string
+  readonly ttlMs: number
+  readonly #flights = new Map<string, Promise<Cached<unknown>>>()
+  /** Bumped by every invalidation; a load that saw another value does not store its result. */
+  #generation = 0
+  /** An invalidation could not reach Redis: L2 is not trusted until it has been cleared. */
+  #l2Dirty = false
+  #recovering: Promise<void> | undefined
+  readonly #counts = { l1Hits: 0, l2Hits: 0, misses: 0, l2Errors: 0, l2TooLarge: 0, l2Refused: 0 }
+
+  constructor(private readonly options: NamespaceOptions) {
+    this.name = options.name
+    this.ttlMs = options.ttlSeconds * 1000
+  }
+
+  /** The cached value for `key`, else what `load` returns (then cached); and where it came from. */
+  getOrLoad<T>(key: string, load: () => Promise<T>, options: LoadOptions = {}): Promise<Cached<T>> {
+    const entry = this.options.l1?.get(this.name, key)
+    if (entry && Date.now() - entry.storedAt <= this.options.l1MaxAgeMs()) {
+      this.#counts.l1Hits++
+      return Promise.resolve({ value: entry.value as T, source: 'l1' })
+    }
+    const inFlight = this.#flights.get(key)
+    if (inFlight) return inFlight as Promise<Cached<T>>
+    const flight = this.#fill(key, load, options.tags ?? []).finally(() => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key)
+    })
+    this.#flights.set(key, flight)
+    return flight
+  }
+
+  async #fill<T>(key: string, load: () => Promise<T>, tags: readonly string[]): Promise<Cached<T>> {
+    const generation = this.#generation
+    const { l2 } = this.options
+    let epoch: string | undefined
+    if (l2 && !this.#l2Dirty && l2.usable()) {
+      try {
+        const found = await l2.get(this.name, key)
+        epoch = found.epoch
+        if (found.raw !== null) {
+          const value = JSON.parse(found.raw) as T
+          this.#counts.l2Hits++
+          this.#keep(key, value, Buffer.byteLength(found.raw), tags, generation)
+          return { value, source: 'l2' }
+        }
+      } catch (error) {
+        this.#l2Failed(error, 'read')
+      }
+    }
+    this.#counts.misses++
+    const loaded = await load()
+    const raw = JSON.stringify(loaded)
+    if (raw === undefined) return { value: loaded, source: 'miss' }
+    const value = JSON.parse(raw) as T
+    const bytes = Buffer.byteLength(raw)
+    this.#keep(key, value, bytes, tags, generation)
+    if (l2 && epoch !== undefined && generation === this.#generation) {
+      if (bytes > this.options.l2MaxValueBytes) {
+        this.#counts.l2TooLarge++
+      } else {
+        try {
+          const stored = await l2.set(this.name, key, raw, this.ttlMs, tags, epoch)
+          if (!stored) this.#counts.l2Refused++
+        } catch (error) {
+          this.#l2Failed(error, 'write')
+        }
+      }
+    }
+    return { value, source: 'miss' }
+  }
+
+  #keep(key: string, value: unknown, bytes: number, tags: readonly string[], generation: number) {
+    if (generation !== this.#generation) return
+    this.options.l1?.set(this.name, key, { value, bytes, tags, storedAt: Date.now() }, this.ttlMs)
+  }
+
+  #l2Failed(error: unknown, during: string) {
+    this.#counts.l2Errors++
+    this.options.log.debug({ err: error, namespace: this.name }, `cache: redis ${during} failed`)
+  }
+
+  /**
+   * Drops keys, tags and prefixes here, in Redis, and (over the channel) in every other
+   * instance's L1. Never throws: if Redis cannot take it, L2 is distrusted until recover().
+   */
+  async invalidate(what: Invalidation): Promise<void> {
+    this.applyLocally(what)
+    const { l2 } = this.options
+    if (!l2) return
+    try {
+      if (this.#l2Dirty) await this.recover()
+      await l2.invalidate(this.name, what)
+      await this.options.publish({ namespace: this.name, ...what })
+    } catch (error) {
+      this.#markDirty(error)
+    }
+  }
+
+  /** Applies an invalidation to this instance only (local writes, messages from others). */
+  applyLocally(what: Invalidation & { all?: boolean }): void {
+    this.#generation++
+    this.#flights.clear()
+    const { l1 } = this.options
+    if (!l1) return
+    if (what.all) l1.clear(this.name)
+    for (const key of what.keys ?? []) l1.delete(this.name, key)
+    for (const tag of what.tags ?? []) l1.deleteTag(this.name, tag)
+    for (const prefix of what.prefixes ?? []) l1.deletePrefix(this.name, prefix)
+  }
+
+  #markDirty(error: unknown) {
+    this.#counts.l2Errors++
+    if (!this.#l2Dirty) {
+      this.options.log.warn(
+        { err: error, namespace: this.name },
+        'cache: invalidation did not reach redis; L2 of this namespace is bypassed until it is cleared',
+      )
+    }
+    this.#l2Dirty = true
+  }
+
+  /**
+   * After lost invalidations: clears the namespace in Redis and tells the other instances to
+   * clear their L1, then trusts L2 again. Safe to call often; no-op when nothing was lost.
+   */
+  recover(): Promise<void> {
+    const { l2 } = this.options
+    if (!this.#l2Dirty || !l2) return Promise.resolve()
+    this.#recovering ??= (async () => {
+      try {
+        await l2.clear(this.name)
+        await this.options.publish({ namespace: this.name, all: true })
+        this.#l2Dirty = false
+        this.options.log.info({ namespace: this.name }, 'cache: redis cleared; L2 trusted again')
+      } finally {
+        this.#recovering = undefined
+      }
+    })()
+    return this.#recovering
+  }
+
+  get l2Dirty(): boolean {
+    return this.#l2Dirty
+  }
+
+  stats() {
+    const { l1, l2 } = this.options
+    const counters = l1?.counters(this.name)
+    const l2State = !l2 ? 'disabled' : this.#l2Dirty ? 'bypassed' : l2.usable() ? 'up' : 'down'
+    return {
+      ttlSeconds: this.ttlMs / 1000,
+      hits: this.#counts.l1Hits + this.#counts.l2Hits,
+      misses: this.#counts.misses,
+      evictions: counters?.evictions ?? 0,
+      l1: l1
+        ? {
+            enabled: true,
+            hits: this.#counts.l1Hits,
+            entries: counters?.entries ?? 0,
+            bytes: counters?.bytes ?? 0,
+          }
+        : { enabled: false },
+      l2: {
+        state: l2State,
+        hits: this.#counts.l2Hits,
+        errors: this.#counts.l2Errors,
+        skippedTooLarge: this.#counts.l2TooLarge,
+        refusedStale: this.#counts.l2Refused,
+      },
+    }
+  }
+}

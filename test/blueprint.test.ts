@@ -1,0 +1,84 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { loadConfig } from '../src/config.js'
+import { buildTestApp } from './helpers/app.js'
+import {
+  blueprintEnv,
+  PLATFORM_ENV,
+  readBlueprint,
+  referenceProblems,
+  schemaErrors,
+  webService,
+} from './helpers/blueprint.js'
+import { ROOT } from './helpers/process.js'
+
+const blueprint = readBlueprint()
+const web = webService(blueprint)
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+/** Stand-ins for what Render fills in: the app only needs their shape. */
+const refs = {
+  database: (name: string, property: string) => `postgresql://${name}:secret@dpg-${property}/app`,
+  service: (type: string, name: string) => `redis://${type}-${name}:6379`,
+}
+
+const schema = schemaErrors(blueprint)
+t.test(
+  "render.yaml uses only fields Render's schema defines",
+  { skip: 'skip' in schema ? schema.skip : false },
+  async (t) => {
+    t.same('errors' in schema && schema.errors, [], 'no schema errors')
+  },
+)
+
+t.test('every reference resolves and every plan is free', async (t) => {
+  t.same(referenceProblems(blueprint), [])
+  for (const item of [...(blueprint.services ?? []), ...(blueprint.databases ?? [])]) {
+    t.equal(item.plan, 'free', `${item.name} is on the free plan`)
+  }
+  for (const db of blueprint.databases ?? []) {
+    t.same(db.ipAllowList, [], `${db.name}: private network only`)
+  }
+  for (const kv of (blueprint.services ?? []).filter((s) => s.type === 'keyvalue')) {
+    t.same(kv.ipAllowList, [], `${kv.name}: private network only`)
+    t.equal(kv.maxmemoryPolicy, 'allkeys-lru', `${kv.name}: a cache that evicts when full`)
+  }
+})
+
+t.test('the blueprint provides every variable the app requires in production', async (t) => {
+  const env = blueprintEnv(web, refs)
+  t.throws(() => loadConfig({ ...PLATFORM_ENV, PORT: '10000' }), 'production requires more')
+  const config = loadConfig({ ...PLATFORM_ENV, PORT: '10000', ...env })
+  t.equal(config.isProduction, true)
+  t.equal(config.host, '0.0.0.0', 'binds all interfaces, as Render requires')
+  t.equal(config.trustProxy, 2, 'trusts Cloudflare and Render proxy hops')
+  t.ok(config.STATUS_TOKEN, '/status is protected by a generated token')
+  for (const key of Object.keys(env)) {
+    if (key === 'NODE_VERSION') continue // read by Render to choose Node, not by the app
+    t.equal((config as unknown as Record<string, unknown>)[key], env[key], `the app reads ${key}`)
+  }
+})
+
+t.test('Node version, build and start commands match the project', async (t) => {
+  const nodeVersion = web.envVars?.find((v) => v.key === 'NODE_VERSION')?.value
+  t.ok(nodeVersion, 'NODE_VERSION is pinned (the platform default drifts)')
+  const floor = Number(/>=\s*(\d+)/.exec(pkg.engines.node)?.[1])
+  t.ok(
+    Number.parseInt(String(nodeVersion), 10) >= floor,
+    `${nodeVersion} satisfies ${pkg.engines.node}`,
+  )
+  t.equal(web.runtime, 'node')
+  t.match(web.buildCommand, /^npm ci --include=dev && npm run build$/)
+  t.ok(pkg.scripts.build, 'package.json has the build script')
+  const start = /^node (\S+)$/.exec(web.startCommand ?? '')
+  t.ok(start, 'the start command runs node directly (no npm process in between)')
+  const entry = join(ROOT, start?.[1] ?? '')
+  t.ok(existsSync(entry), `${start?.[1]} exists after the build`)
+})
+
+t.test('the health check path answers 200 without touching dependencies', async (t) => {
+  t.ok(web.healthCheckPath, 'healthCheckPath is set (deploys wait for it)')
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: web.healthCheckPath ?? '/' })
+  t.equal(res.statusCode, 200)
+})

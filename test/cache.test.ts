@@ -1,0 +1,219 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import type { App } from '../src/app.js'
+import { RedisL2 } from '../src/cache/l2.js'
+import { cachedApp, eventually } from './helpers/cache.js'
+import { randomPrefix, testClient } from './helpers/redis.js'
+import { redis as redisService } from './helpers/services.js'
+
+const service = await redisService()
+
+function tierTests(t: Test, env: () => Record<string, string>) {
+  t.test('hit, miss and expiry per namespace', async (t) => {
+    const { get, stats } = await cachedApp(t, {
+      ...env(),
+      CACHE_VIEWS_TTL: '1',
+      CACHE_QUERIES_TTL: '3',
+    })
+    t.same(await get('views', 'a'), { source: 'miss', body: { id: 'a', n: 1, pad: '' } })
+    t.equal((await get('views', 'a')).source, 'l1')
+    t.equal((await get('queries', 'a')).source, 'miss', 'namespaces are separate')
+    t.equal((await get('queries', 'a')).source, 'l1')
+    await sleep(1200)
+    t.same(
+      await get('views', 'a'),
+      { source: 'miss', body: { id: 'a', n: 2, pad: '' } },
+      'views expired (L1 and L2)',
+    )
+    t.equal((await get('queries', 'a')).source, 'l1', 'queries live longer')
+    await sleep(2000)
+    t.equal((await get('queries', 'a')).source, 'miss', 'queries expired too')
+    const s = await stats()
+    t.match(s.namespaces.views, { ttlSeconds: 1, hits: 1, misses: 2, l1: { entries: 1 } })
+    t.match(s.namespaces.queries, { ttlSeconds: 3, hits: 2, misses: 2 })
+  })
+
+  t.test('L1 stays within its byte budget after far more is inserted', async (t) => {
+    // A 4 MB budget; 600 values of 20 KB = 12 MB.
+    const budget = 4 * 1024 * 1024
+    const { get, stats } = await cachedApp(t, env(), budget)
+    for (let i = 0; i < 600; i++) {
+      await get('views', `big-${i}`, 20)
+      if (i % 50 === 0) {
+        const { l1 } = await stats()
+        t.ok(l1.bytes <= budget, `after ${i + 1} inserts: ${l1.bytes} <= ${budget}`)
+      }
+    }
+    const s = await stats()
+    t.ok(s.l1.bytes <= budget && s.l1.bytes > budget / 2, `L1 holds ${s.l1.bytes} bytes`)
+    t.ok(s.namespaces.views.evictions > 300, `evictions: ${s.namespaces.views.evictions}`)
+    t.equal(s.namespaces.views.l1.bytes, s.l1.bytes)
+    t.equal((await get('views', 'big-599')).source, 'l1', 'recent entries stay')
+  })
+
+  t.test('100 concurrent misses for one key run the loader once', async (t) => {
+    const { app } = await cachedApp(t, env())
+    let calls = 0
+    const load = async () => {
+      calls++
+      await sleep(50)
+      return { calls }
+    }
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () => app.cache.queries.getOrLoad('hot', load)),
+    )
+    t.equal(calls, 1)
+    t.ok(results.every((r) => r.source === 'miss' && r.value.calls === 1))
+    t.equal((await app.cache.queries.getOrLoad('hot', load)).source, 'l1')
+  })
+
+  t.test('a failing loader fails every waiter and caches nothing', async (t) => {
+    const { app } = await cachedApp(t, env())
+    let calls = 0
+    const failing = async () => {
+      calls++
+      await sleep(10)
+      throw new Error('database down')
+    }
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => app.cache.queries.getOrLoad('bad', failing)),
+    )
+    t.ok(results.every((r) => r.status === 'rejected'))
+    t.equal(calls, 1)
+    const ok = await app.cache.queries.getOrLoad('bad', async () => 'fine')
+    t.same(ok, { value: 'fine', source: 'miss' })
+  })
+
+  t.test('invalidate by key, tag and prefix', async (t) => {
+    const { app, get } = await cachedApp(t, env())
+    for (const id of ['note-1', 'note-2', 'list-a', 'list-b']) await get('queries', id)
+    await app.cache.queries.invalidate({ keys: ['note-1'] })
+    t.equal((await get('queries', 'note-1')).source, 'miss')
+    t.equal((await get('queries', 'note-2')).source, 'l1', 'other keys stay')
+    await app.cache.queries.invalidate({ tags: ['group:list'] })
+    t.equal((await get('queries', 'list-a')).source, 'miss')
+    t.equal((await get('queries', 'list-b')).source, 'miss')
+    t.equal((await get('queries', 'note-2')).source, 'l1')
+    await app.cache.queries.invalidate({ prefixes: ['note-'] })
+    t.equal((await get('queries', 'note-1')).body.n, 3)
+    t.equal((await get('queries', 'note-2')).body.n, 2)
+    t.equal(
+      (await get('views', 'note-2')).source,
+      'miss',
+      'other namespace untouched (never loaded)',
+    )
+  })
+
+  t.test('a load that raced an invalidation is returned but not cached', async (t) => {
+    const { app } = await cachedApp(t, env())
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const pending = app.cache.queries.getOrLoad('k', async () => {
+      await gate
+      return 'old'
+    })
+    await sleep(10)
+    await app.cache.queries.invalidate({ keys: ['k'] })
+    const fresh = app.cache.queries.getOrLoad('k', async () => 'new')
+    release()
+    t.same(await pending, { value: 'old', source: 'miss' })
+    t.same(
+      await fresh,
+      { value: 'new', source: 'miss' },
+      'a read after the write does not join the old load',
+    )
+    t.same(await app.cache.queries.getOrLoad('k', async () => 'again'), {
+      value: 'new',
+      source: 'l1',
+    })
+  })
+}
+
+t.test('without Redis (L1 only)', async (t) => {
+  tierTests(t, () => ({}))
+  t.test('CACHE_L1=false without Redis: every read loads', async (t) => {
+    const { get, stats } = await cachedApp(t, { CACHE_L1: 'false' })
+    t.equal((await get('queries', 'a')).source, 'miss')
+    t.equal((await get('queries', 'a')).source, 'miss')
+    t.match((await stats()).namespaces.queries, { misses: 2, l1: { enabled: false } })
+  })
+})
+
+t.test('with Redis (L1 + L2)', { skip: service.skip ?? false }, async (t) => {
+  const url = service.url as string
+  const probe = testClient(t, url)
+  tierTests(t, () => ({ REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() }))
+
+  t.test('an L2 hit fills L1; values over the cap stay out of Redis', async (t) => {
+    const prefix = randomPrefix()
+    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, CACHE_L2_MAX_VALUE_BYTES: '4096' }
+    const a = await cachedApp(t, env)
+    const b = await cachedApp(t, env)
+    t.equal((await a.get('queries', 'x')).source, 'miss')
+    t.equal(
+      await probe.exists(`${prefix}:queries:k:x`),
+      1,
+      'stored in Redis under prefix:namespace',
+    )
+    t.ok((await probe.pttl(`${prefix}:queries:k:x`)) > 590_000, 'with the namespace TTL')
+    t.same(await b.get('queries', 'x'), { source: 'l2', body: { id: 'x', n: 1, pad: '' } })
+    t.equal((await b.get('queries', 'x')).source, 'l1', 'the L2 hit filled L1')
+    t.equal((await a.get('queries', 'big', 8)).source, 'miss')
+    t.equal(await probe.exists(`${prefix}:queries:k:big`), 0, 'over CACHE_L2_MAX_VALUE_BYTES')
+    t.equal((await a.get('queries', 'big')).source, 'l1', 'still kept in L1')
+    t.equal((await b.get('queries', 'big')).source, 'miss')
+    t.match((await a.stats()).namespaces.queries.l2, { state: 'up', skippedTooLarge: 1 })
+    t.match((await b.stats()).namespaces.queries, { hits: 2, l2: { hits: 1 } })
+  })
+
+  t.test('CACHE_L1=false: repeats come from L2', async (t) => {
+    const { get } = await cachedApp(t, {
+      REDIS_URL: url,
+      REDIS_KEY_PREFIX: randomPrefix(),
+      CACHE_L1: 'false',
+    })
+    t.equal((await get('views', 'a')).source, 'miss')
+    t.equal((await get('views', 'a')).source, 'l2')
+    t.equal((await get('views', 'a')).source, 'l2')
+  })
+
+  t.test('two instances: a write on A is seen on B, by key, tag and prefix', async (t) => {
+    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() }
+    const a = await cachedApp(t, env)
+    const b = await cachedApp(t, env)
+    for (const id of ['note-1', 'note-2', 'list-a']) {
+      await a.get('queries', id)
+      t.equal((await b.get('queries', id)).source, 'l2')
+      t.equal((await b.get('queries', id)).source, 'l1')
+    }
+    const seenOnB = async (id: string) => {
+      const started = Date.now()
+      const ok = await eventually(async () => (await b.get('queries', id)).source === 'miss')
+      t.ok(ok, `${id} dropped on B after ${Date.now() - started} ms`)
+    }
+    await a.app.cache.queries.invalidate({ keys: ['note-1'] })
+    await seenOnB('note-1')
+    await a.app.cache.queries.invalidate({ tags: ['group:list'] })
+    await seenOnB('list-a')
+    await a.app.cache.queries.invalidate({ prefixes: ['note-2'] })
+    await seenOnB('note-2')
+    t.equal(await probe.exists(`${env.REDIS_KEY_PREFIX}:queries:k:note-2`), 1, 'B reloaded it')
+  })
+
+  t.test('L2 refuses a value loaded before an invalidation it did not hear of', async (t) => {
+    const { app } = await cachedApp(t, { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() })
+    const redis = app.redis as NonNullable<App['redis']>
+    const l2 = new RedisL2(redis.open('test'), redis)
+    await sleep(100)
+    const before = await l2.get('queries', 'r')
+    t.equal(before.raw, null)
+    await l2.invalidate('queries', { keys: ['r'] })
+    t.equal(await l2.set('queries', 'r', '"stale"', 60_000, [], before.epoch), false)
+    const after = await l2.get('queries', 'r')
+    t.equal(after.raw, null)
+    t.equal(await l2.set('queries', 'r', '"fresh"', 60_000, ['tag'], after.epoch), true)
+    t.equal((await l2.get('queries', 'r')).raw, '"fresh"')
+  })
+})

@@ -1,0 +1,49 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { testConfig, testPlan } from './config.js'
+import { testDatabase } from './database.js'
+
+/** An app with `GET /item/:ns/:id` reading through the cache; counts loads per key. */
+export async function cachedApp(t: Test, env: Record<string, string> = {}, cacheBytes?: number) {
+  const loads = new Map<string, number>()
+  const database = env.DATABASE_URL ?? (await testDatabase(t)).url
+  const config = testConfig({ ...env, DATABASE_URL: database })
+  const plan = { ...testPlan(config), ...(cacheBytes ? { cacheBytes } : {}) }
+  const app = await buildApp({ config, plan, logger: false })
+  t.teardown(() => app.close())
+  app.get<{ Params: { ns: 'views' | 'queries'; id: string }; Querystring: { kb?: string } }>(
+    '/item/:ns/:id',
+    async (request, reply) => {
+      const { ns, id } = request.params
+      const result = await app.cache[ns].getOrLoad(
+        id,
+        async () => {
+          const n = (loads.get(`${ns}/${id}`) ?? 0) + 1
+          loads.set(`${ns}/${id}`, n)
+          return { id, n, pad: 'x'.repeat(Number(request.query.kb ?? 0) * 1024) }
+        },
+        { tags: [`group:${id.split('-')[0]}`] },
+      )
+      reply.header('x-cache', result.source)
+      return result.value
+    },
+  )
+  await app.ready()
+  const get = async (ns: string, id: string, kb = 0) => {
+    const res = await app.inject(`/item/${ns}/${id}${kb ? `?kb=${kb}` : ''}`)
+    return { source: res.headers['x-cache'], body: res.json() as { id: string; n: number } }
+  }
+  const stats = async () => (await app.inject('/status')).json().cache
+  return { app, loads, get, stats }
+}
+
+/** Polls until `check` holds (cross-instance messages are asynchronous), at most `ms`. */
+export async function eventually(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await sleep(20)
+  }
+  return check()
+}

@@ -1,0 +1,193 @@
+import { once } from 'node:events'
+import Fastify from 'fastify'
+import t from 'tap'
+import cache from '../src/plugins/cache.js'
+import probes from '../src/plugins/probes.js'
+import rateLimiting from '../src/plugins/rate-limit.js'
+import redis, { RedisBudgetError } from '../src/plugins/redis.js'
+import { CircuitBreaker, CircuitOpenError } from '../src/redis/breaker.js'
+import { buildTestApp } from './helpers/app.js'
+import { testConfig, testPlan } from './helpers/config.js'
+import { clientNames, hungRedis, randomPrefix, testClient } from './helpers/redis.js'
+import { redis as redisService } from './helpers/services.js'
+
+t.test('circuit breaker: opens on failure, fails fast, one trial, closes on success', async (t) => {
+  let now = 0
+  const breaker = new CircuitBreaker(
+    1000,
+    (e) => (e as Error).message !== 'reply',
+    () => now,
+  )
+  const fail = () => Promise.reject(new Error('timeout'))
+  await t.rejects(breaker.run(fail), /timeout/)
+  t.equal(breaker.state, 'open')
+  let called = false
+  await t.rejects(
+    breaker.run(async () => {
+      called = true
+    }),
+    CircuitOpenError,
+  )
+  t.notOk(called, 'an open circuit does not call through')
+  now = 1000
+  t.equal(breaker.state, 'half-open')
+  let release = () => {}
+  const trial = breaker.run(() => new Promise<string>((r) => (release = () => r('ok'))))
+  await t.rejects(
+    breaker.run(async () => 'other'),
+    CircuitOpenError,
+    'one trial at a time',
+  )
+  release()
+  t.equal(await trial, 'ok')
+  t.equal(breaker.state, 'closed')
+  await t.rejects(
+    breaker.run(() => Promise.reject(new Error('reply'))),
+    /reply/,
+  )
+  t.equal(breaker.state, 'closed', 'an answer from the server is not an outage')
+  t.match(breaker.stats(), { state: 'closed', failures: 1, lastError: 'timeout' })
+})
+
+t.test('without REDIS_URL: no connections, no readiness entry, local cache', async (t) => {
+  const app = await buildTestApp(t)
+  t.equal(app.redis, null)
+  const ready = await app.inject('/readyz')
+  t.notOk(ready.json().dependencies.redis)
+  const status = (await app.inject('/status')).json()
+  t.notOk(status.redis)
+  t.equal(status.cache.invalidation, 'local')
+  t.equal(status.cache.namespaces.queries.l2.state, 'disabled')
+})
+
+const service = await redisService()
+
+t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
+  const url = service.url as string
+  const probe = testClient(t, url)
+
+  t.test('every connection is named and counted; the 11th is refused clearly', async (t) => {
+    const prefix = randomPrefix()
+    const app = await buildTestApp(t, { REDIS_URL: url, REDIS_KEY_PREFIX: prefix })
+    const names = await clientNames(probe, prefix)
+    t.equal(names.length, 3)
+    for (const role of ['cache', 'invalidation', 'rate-limit']) {
+      t.ok(
+        names.some((n) => n === `${prefix}:${app.redis?.instanceId}:${role}`),
+        `${role} connection named`,
+      )
+    }
+    const redis = app.redis
+    if (!redis) throw new Error('redis expected')
+    const extra = Array.from({ length: 7 }, (_, i) => redis.open(`extra-${i}`))
+    await Promise.all(extra.map((c) => once(c, 'ready')))
+    t.throws(() => redis.open('eleventh'), RedisBudgetError)
+    t.throws(
+      () => redis.open('eleventh'),
+      /REDIS_MAX_CONNECTIONS=10 reached: cannot open Redis connection "eleventh"/,
+    )
+    t.equal((await clientNames(probe, prefix)).length, 10, 'ten open, never eleven')
+    const status = (await app.inject('/status')).json()
+    t.equal(status.redis.connections.length, 10)
+    t.equal(status.redis.budget, 10)
+    t.match((await app.inject('/readyz')).json().dependencies.redis, {
+      status: 'up',
+      required: false,
+    })
+    await app.close()
+    t.same(await clientNames(probe, prefix), [], 'onClose closes every connection')
+  })
+
+  t.test('a budget too small for the plugins stops the start with a clear error', async (t) => {
+    // Only the Redis users (no database): a failed start must not leave anything open.
+    const config = testConfig({ REDIS_URL: url, REDIS_MAX_CONNECTIONS: '2' })
+    const app = Fastify({ logger: false })
+    app.decorate('config', config)
+    app.decorate('memoryPlan', testPlan(config))
+    const start = async () => {
+      await app.register(probes)
+      await app.register(redis)
+      await app.register(cache)
+      await app.register(rateLimiting)
+    }
+    await t.rejects(
+      start(),
+      /REDIS_MAX_CONNECTIONS=2 reached: cannot open Redis connection "rate-limit"/,
+    )
+  })
+
+  t.test('200 concurrent requests stay within the connection budget', async (t) => {
+    const prefix = randomPrefix()
+    let loads = 0
+    const app = await buildTestApp(
+      t,
+      { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, REDIS_MAX_CONNECTIONS: '3', CACHE_L1: 'false' },
+      (app) =>
+        app.get<{ Params: { id: string } }>('/api/item/:id', async (request) => {
+          const { value } = await app.cache.queries.getOrLoad(request.params.id, async () => {
+            loads++
+            return { id: request.params.id }
+          })
+          return value
+        }),
+    )
+    let peak = 0
+    let sampling = true
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, (await clientNames(probe, prefix)).length)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    })()
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => app.inject(`/api/item/${i % 20}`)),
+    )
+    sampling = false
+    await sampler
+    t.ok(
+      responses.every((r) => r.statusCode === 200),
+      'all 200',
+    )
+    t.ok(loads >= 20 && loads <= 200, `loads: ${loads}`)
+    t.ok(peak > 0 && peak <= 3, `peak connections ${peak} within REDIS_MAX_CONNECTIONS=3`)
+  })
+
+  t.test(
+    'a Redis that accepts and never answers: the app starts and answers promptly',
+    async (t) => {
+      const hung = await hungRedis(t)
+      let loads = 0
+      const started = performance.now()
+      const app = await buildTestApp(
+        t,
+        { REDIS_URL: hung, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_MAX: '1000' },
+        (app) =>
+          app.get<{ Params: { id: string } }>('/api/item/:id', async (request, reply) => {
+            const result = await app.cache.queries.getOrLoad(request.params.id, async () => {
+              loads++
+              return { id: request.params.id }
+            })
+            reply.header('x-cache', result.source)
+            return result.value
+          }),
+      )
+      t.ok(performance.now() - started < 2000, 'start is not held up by the hung server')
+      let slowest = 0
+      for (let i = 0; i < 30; i++) {
+        const begin = performance.now()
+        const res = await app.inject(`/api/item/${i % 5}`)
+        slowest = Math.max(slowest, performance.now() - begin)
+        t.equal(res.statusCode, 200)
+      }
+      t.ok(slowest < 1000, `slowest request ${Math.round(slowest)} ms`)
+      t.equal(loads, 5, 'L1 still serves repeats')
+      const ready = (await app.inject('/readyz')).json()
+      t.equal(ready.ready, true, 'an optional dependency does not fail readiness')
+      t.equal(ready.dependencies.redis.status, 'down')
+      const invalidated = performance.now()
+      await app.cache.queries.invalidate({ keys: ['1'] })
+      t.ok(performance.now() - invalidated < 1000, 'invalidation does not hang either')
+      t.equal((await app.inject('/api/item/1')).headers['x-cache'], 'miss')
+    },
+  )
+})
