@@ -43,9 +43,13 @@ export function osThreads(): number | undefined {
 }
 
 /** Polls until `check` holds (tests wait for states, not for fixed times). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000) {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+) {
   const deadline = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
