@@ -1,8 +1,13 @@
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
-import { buildWorkerTestApp, defineTestTask, gate } from './helpers/workers.js'
+import { testDatabase } from './helpers/database.js'
+import { freePort } from './helpers/process.js'
+import { randomPrefix } from './helpers/redis.js'
+import { redis } from './helpers/services.js'
+import { buildWorkerTestApp, defineTestTask, gate, waitFor } from './helpers/workers.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
+const redisService = await redis()
 
 async function createNote(t: Test, app: App, title: string, body: string) {
   const res = await app.inject({ method: 'POST', url: '/api/notes', payload: { title, body } })
@@ -69,4 +74,69 @@ t.test('a full pool answers the HTML route with 503 naming the workers', async (
   held.open()
   await running
   t.equal((await app.inject(`/api/notes/${note.id}/html`)).statusCode, 200)
+})
+
+t.test('the HTML is cached in views: rendered once, x-cache miss then l1', async (t) => {
+  const app = await buildWorkerTestApp(t)
+  const note = await createNote(t, app, 'T', '*cached*')
+  const first = await app.inject(`/api/notes/${note.id}/html`)
+  t.equal(first.headers['x-cache'], 'miss')
+  const second = await app.inject(`/api/notes/${note.id}/html`)
+  t.equal(second.headers['x-cache'], 'l1')
+  t.equal(second.body, first.body)
+  t.equal(second.headers['content-type'], 'text/html; charset=utf-8')
+  t.equal(app.workers.status().completed, 1, 'rendered once')
+
+  // A write invalidates the note's views tag: the next read renders again.
+  await app.inject({ method: 'PATCH', url: `/api/notes/${note.id}`, payload: { title: 'T2' } })
+  const after = await app.inject(`/api/notes/${note.id}/html`)
+  t.equal(after.headers['x-cache'], 'miss')
+  t.match(after.body, '<h1>T2</h1>')
+  t.equal(app.workers.status().completed, 2)
+  // An unknown id is not cached: 404 each time, no render.
+  const missing = await app.inject(`/api/notes/${MISSING}/html`)
+  t.equal(missing.statusCode, 404)
+  t.notOk(missing.headers['x-cache'])
+})
+
+t.test(
+  'with Redis, two instances share the rendered HTML and its invalidation',
+  {
+    skip: redisService.skip ?? false,
+  },
+  async (t) => {
+    const { url } = await testDatabase(t)
+    const env = {
+      DATABASE_URL: url,
+      REDIS_URL: redisService.url as string,
+      REDIS_KEY_PREFIX: randomPrefix(),
+    }
+    const a = await buildWorkerTestApp(t, env)
+    const b = await buildWorkerTestApp(t, env)
+    const note = await createNote(t, a, 'Shared', 'v1')
+    t.equal((await a.inject(`/api/notes/${note.id}/html`)).headers['x-cache'], 'miss')
+    const fromB = await b.inject(`/api/notes/${note.id}/html`)
+    t.equal(fromB.headers['x-cache'], 'l2', 'B reads what A rendered')
+    t.match(fromB.body, '<p>v1</p>')
+    t.equal(b.workers.status().completed, 0, 'B rendered nothing')
+    t.equal((await b.inject(`/api/notes/${note.id}/html`)).headers['x-cache'], 'l1')
+
+    await a.inject({ method: 'PATCH', url: `/api/notes/${note.id}`, payload: { body: 'v2' } })
+    await waitFor(
+      async () => (await b.inject(`/api/notes/${note.id}/html`)).body.includes('<p>v2</p>'),
+      'B to see the change',
+    )
+  },
+)
+
+t.test('with Redis down the HTML is still served, rendered on the pool', async (t) => {
+  const app = await buildWorkerTestApp(t, {
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    REDIS_KEY_PREFIX: randomPrefix(),
+  })
+  const note = await createNote(t, app, 'T', 'still *here*')
+  const res = await app.inject(`/api/notes/${note.id}/html`)
+  t.equal(res.statusCode, 200)
+  t.match(res.body, '<p>still <em>here</em></p>')
+  t.match(res.headers['x-cache'], /^(miss|l1)$/)
 })

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { noteHtmlKey, noteViewsTag } from '../notes/cache.js'
 import { NoteParams } from '../notes/schemas.js'
 import { getNote } from '../notes/store.js'
 import { NoteNotFoundError } from './notes.js'
@@ -19,9 +20,13 @@ const ESCAPES: Record<string, string> = {
 }
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
 
-/** GET /api/notes/:id/html: the note's markdown rendered to sanitized HTML on the worker pool. */
+/**
+ * GET /api/notes/:id/html: the note's markdown rendered to sanitized HTML on the worker pool,
+ * kept in the `views` cache (`x-cache: l1|l2|miss`) under the note's views tag, which every
+ * write to the note invalidates (src/notes/cache.ts).
+ */
 const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, workers } = app
+  const { db, workers, cache } = app
 
   app.get(
     '/api/notes/:id/html',
@@ -32,14 +37,25 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const note = await getNote(db, request.params.id)
-      if (!note) throw new NoteNotFoundError(request.params.id)
-      const body = await workers.run('render', { markdown: note.body })
+      const { id } = request.params
+      // An unknown id loads undefined, which is not cached.
+      const { value: html, source } = await cache.views.getOrLoad(
+        noteHtmlKey(id),
+        async () => {
+          const note = await getNote(db, id)
+          if (!note) return undefined
+          const body = await workers.run('render', { markdown: note.body })
+          return `<article>\n<h1>${escapeHtml(note.title)}</h1>\n${body}</article>\n`
+        },
+        { tags: [noteViewsTag(id)] },
+      )
+      if (html === undefined) throw new NoteNotFoundError(id)
       return reply
+        .header('x-cache', source)
         .type('text/html; charset=utf-8')
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
         .header('x-content-type-options', 'nosniff')
-        .send(`<article>\n<h1>${escapeHtml(note.title)}</h1>\n${body}</article>\n`)
+        .send(html)
     },
   )
 }
