@@ -11,8 +11,12 @@ const RETRY_AFTER_SECONDS = 10
  */
 async function loadShedding(app: FastifyInstance) {
   const plan = app.memoryPlan
+  // An assumed limit (none detected, none configured) guards nothing: no OOM killer waits at
+  // 512 MB on a laptop, and the embedded database alone can pass that. The heap limit is real.
+  const rssIsLimited = plan.source !== 'default'
+  if (!rssIsLimited) app.log.info('no memory limit detected: shedding by heap and event loop only')
   await app.register(underPressure, {
-    maxRssBytes: plan.shedRssBytes,
+    maxRssBytes: rssIsLimited ? plan.shedRssBytes : 0,
     maxHeapUsedBytes: plan.shedHeapUsedBytes,
     maxEventLoopDelay: app.config.EVENT_LOOP_DELAY_MAX_MS,
     retryAfter: RETRY_AFTER_SECONDS,
