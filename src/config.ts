@@ -1,6 +1,6 @@
 import envSchema from 'env-schema'
 import Type, { type Static } from 'typebox'
-import { MIN_LIMIT_MB } from './memory.js'
+import { MAX_LIMIT_MB, MIN_LIMIT_MB } from './memory.js'
 
 /**
  * Every environment variable the app reads. Nothing else in the code base reads process.env.
@@ -15,7 +15,7 @@ const schema = Type.Object({
     default: 'info',
   }),
   TRUST_PROXY_HOPS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
-  MEMORY_LIMIT_MB: Type.Optional(Type.Integer({ minimum: MIN_LIMIT_MB, maximum: 1048576 })),
+  MEMORY_LIMIT_MB: Type.Optional(Type.Integer({ minimum: MIN_LIMIT_MB, maximum: MAX_LIMIT_MB })),
   STATUS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 25000, minimum: 1000, maximum: 600000 }),
   EVENT_LOOP_DELAY_MAX_MS: Type.Integer({ default: 1000, minimum: 0 }),

@@ -102,6 +102,20 @@ export function resolveLimit(inputs: LimitInputs): {
   return { limitMb: DEFAULT_LIMIT_MB, source: 'default', warnings }
 }
 
+export const MAX_LIMIT_MB = 1048576
+
+/**
+ * MEMORY_LIMIT_MB as the bootstrap sees it, by the same rule as config's schema: undefined when
+ * unset, 'invalid' when the server's config validation will refuse it.
+ */
+export function parseLimitMb(raw: string | undefined): number | undefined | 'invalid' {
+  if (raw === undefined || raw.trim() === '') return undefined
+  const value = Number(raw)
+  return Number.isInteger(value) && value >= MIN_LIMIT_MB && value <= MAX_LIMIT_MB
+    ? value
+    : 'invalid'
+}
+
 /** Pure: derives every budget from the inputs. */
 export function planMemory(inputs: LimitInputs): MemoryPlan {
   const { limitMb, source, warnings } = resolveLimit(inputs)

@@ -4,6 +4,7 @@ import {
   DEFAULT_LIMIT_MB,
   describePlan,
   parseCgroupBytes,
+  parseLimitMb,
   planMemory,
   readLimitInputs,
 } from '../src/memory.js'
@@ -102,4 +103,19 @@ t.test('reads cgroup fixture files', async (t) => {
     t.equal(plan.source, 'default', dir)
   }
   t.equal(readLimitInputs(200, fixture('v2-512m')).envLimitMb, 200)
+})
+
+t.test('the bootstrap reads MEMORY_LIMIT_MB by the same rule as config', async (t) => {
+  const { loadConfig } = await import('../src/config.js')
+  for (const raw of ['512', '64', '63', '-1', 'abc', '1048576', '1048577', '12.5', '']) {
+    const parsed = parseLimitMb(raw)
+    let accepted: number | undefined
+    try {
+      accepted = loadConfig({ MEMORY_LIMIT_MB: raw }).MEMORY_LIMIT_MB
+    } catch {
+      accepted = -1
+    }
+    t.equal(parsed === 'invalid' ? -1 : parsed, accepted, `MEMORY_LIMIT_MB=${JSON.stringify(raw)}`)
+  }
+  t.equal(parseLimitMb(undefined), undefined)
 })
