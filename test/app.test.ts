@@ -2,6 +2,7 @@ import t from 'tap'
 import type { App } from '../src/app.js'
 import { buildTestApp } from './helpers/app.js'
 import { testDatabase } from './helpers/database.js'
+import { assertUnavailable } from './helpers/http.js'
 
 t.test('GET /healthz answers ok', async (t) => {
   const app = await buildTestApp(t)
@@ -133,14 +134,10 @@ t.test(
       message: 'Internal Server Error',
     })
     t.notMatch(boom.body, /secret|stack/)
-    const down = await app.inject('/down')
-    t.equal(down.statusCode, 503)
-    t.equal(down.headers['retry-after'], '5')
-    t.same(down.json(), {
-      statusCode: 503,
-      error: 'Service Unavailable',
-      message: 'database unavailable',
+    assertUnavailable(t, await app.inject('/down'), {
       dependency: 'postgres',
+      retryAfter: '5',
+      message: 'database unavailable',
     })
   },
 )

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from './helpers/app.js'
 import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
+import { assertUnavailable } from './helpers/http.js'
 
 const json = { 'content-type': 'application/json' }
 const MISSING = '00000000-0000-4000-8000-000000000000'
@@ -255,14 +256,10 @@ t.test('Postgres unreachable: 503 naming it, and /readyz says so', async (t) => 
     url.replace(/\/[^/]+$/, '/test'),
     `DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`,
   )
-  const res = await app.inject('/api/notes')
-  t.equal(res.statusCode, 503)
-  t.equal(res.headers['retry-after'], '5')
-  t.same(res.json(), {
-    statusCode: 503,
-    error: 'Service Unavailable',
-    message: 'database unavailable',
+  assertUnavailable(t, await app.inject('/api/notes'), {
     dependency: 'postgres',
+    retryAfter: '5',
+    message: 'database unavailable',
   })
   const ready = await app.inject('/readyz')
   t.equal(ready.statusCode, 503)

@@ -6,6 +6,7 @@ import t from 'tap'
 import type { App } from '../src/app.js'
 import type { WorkerPoolStatus } from '../src/plugins/workers.js'
 import render from '../src/workers/render.js'
+import { assertUnavailable } from './helpers/http.js'
 import { ROOT } from './helpers/process.js'
 import { buildWorkerTestApp, defineTestTask, gate, osThreads, waitFor } from './helpers/workers.js'
 
@@ -111,13 +112,9 @@ t.test('a full queue answers 503 with Retry-After naming the worker pool', async
   const running = app.inject('/t/held')
   const queued = app.inject('/t/held')
   await waitFor(() => status(app).busy === 1 && status(app).queued === 1, 'one running, one queued')
-  const refused = await app.inject('/t/held')
-  t.equal(refused.statusCode, 503)
-  t.equal(refused.headers['retry-after'], '2')
-  t.match(refused.json(), {
-    statusCode: 503,
-    error: 'Service Unavailable',
+  assertUnavailable(t, await app.inject('/t/held'), {
     dependency: 'workers',
+    retryAfter: '2',
     message: /queue is full/,
   })
   t.equal(status(app).rejected, 1)
