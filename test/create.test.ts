@@ -485,8 +485,15 @@ t.test(
       const result = await run(...untracked(cmd, args), { cwd, env })
       timings.push(`${label}: ${(result.ms / 1000).toFixed(1)} s`)
       t.equal(result.code, 0, `${label} exits 0`)
-      if (result.code !== 0)
-        t.comment(`${result.stdout.slice(-4000)}\n${result.stderr.slice(-4000)}`)
+      if (result.code !== 0) {
+        // The failing assertions first: a nested test run's tail is mostly its coverage table.
+        const failures = result.stdout
+          .split('\n')
+          .flatMap((line, i, lines) =>
+            /^\s*not ok /.test(line) ? lines.slice(Math.max(0, i - 2), i + 25) : [],
+          )
+        t.comment(`${failures.join('\n').slice(0, 12000)}\n${result.stderr.slice(-4000)}`)
+      }
       return result
     }
 
@@ -530,7 +537,8 @@ t.test(
     t.notMatch(withRedis.stderr, /EBADENGINE/, "the app's install has no engine warnings")
     checkApp(t, join(apps, 'app'), 'app', true, true)
     await step('npm run build (app)', 'npm', ['run', 'build'], join(apps, 'app'))
-    await step('npm test (app)', 'npm', ['test'], join(apps, 'app'))
+    // One job: the outer suite is still running beside it on the same two cores.
+    await step('npm test (app)', 'npm', ['test', '--', '--jobs=1'], join(apps, 'app'))
 
     // 2. Without Redis, installed by hand. Its dependencies are the app's (checked above), so
     // the app's node_modules moves over and `npm install` only verifies it: one download, not two.
