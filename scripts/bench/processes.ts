@@ -56,6 +56,25 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/** Calls `onLine` for every complete stdout and stderr line of `child`, then `onChunk`. */
+export function eachLine(
+  child: ChildProcess,
+  onLine: (line: string) => void,
+  onChunk?: () => void,
+) {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = ''
+    stream?.setEncoding('utf8')
+    stream?.on('data', (data: string) => {
+      buffered += data
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) onLine(line)
+      onChunk?.()
+    })
+  }
+}
+
 /** Spawns the server pinned, times spawn to first 200 on /healthz, waits for its post-start GC. */
 export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise<RunningServer> {
   const port = await freePort()
@@ -83,22 +102,12 @@ export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise
     exited: Promise.resolve(),
   }
   let ready = false
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (data: string) => {
-      buffered += data
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        if (!ready && READY_LINE.test(line)) ready = true
-        if (NOTABLE.test(line) || LEAK_GUARD_LINE.test(line))
-          server.notable.push(line.slice(0, 2000))
-        server.tail.push(line.slice(0, 500))
-        if (server.tail.length > TAIL) server.tail.shift()
-      }
-    })
-  }
+  eachLine(child, (line) => {
+    if (!ready && READY_LINE.test(line)) ready = true
+    if (NOTABLE.test(line) || LEAK_GUARD_LINE.test(line)) server.notable.push(line.slice(0, 2000))
+    server.tail.push(line.slice(0, 500))
+    if (server.tail.length > TAIL) server.tail.shift()
+  })
   server.exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       server.exit = { code, signal }

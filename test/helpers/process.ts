@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { eachLine, freePort } from '../../scripts/bench/processes.js'
 import { testDatabase } from './database.js'
 
 /** The repository root, from dist/test/helpers. */
@@ -11,30 +10,13 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 export const BOOTSTRAP = join(ROOT, 'dist', 'scripts', 'start.js')
 export const SERVER = join(ROOT, 'dist', 'src', 'server.js')
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
+// One free-port finder and one line splitter for the harness and the tests.
+export { freePort }
 
 /** Every complete stdout and stderr line of `child`, as it arrives (`onLines` after each chunk). */
 export function collectLines(child: ChildProcess, onLines?: () => void): string[] {
   const lines: string[] = []
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (data: string) => {
-      buffered += data
-      const parts = buffered.split('\n')
-      buffered = parts.pop() ?? ''
-      lines.push(...parts)
-      onLines?.()
-    })
-  }
+  eachLine(child, (line) => lines.push(line), onLines)
   return lines
 }
 
