@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
+import notes from './notes/index.js'
 import { packageInfo } from './package-info.js'
 import cache from './plugins/cache.js'
 import db from './plugins/db.js'
@@ -16,8 +17,6 @@ import redis from './plugins/redis.js'
 import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
-import notes from './routes/notes.js'
-import notesHtml from './routes/notes-html.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,7 +87,6 @@ export async function buildApp(options: AppOptions) {
   await app.register(workers)
   await app.register(health)
   await app.register(notes)
-  await app.register(notesHtml)
   if (config.TEST_ROUTES && !config.isProduction) {
     await app.register(import('./routes/test-routes.js'))
   }

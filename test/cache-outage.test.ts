@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
+import { createNote } from '../src/notes/test/helpers.js'
 import { buildTestApp } from './helpers/app.js'
 import { eventually } from './helpers/cache.js'
 import { testDatabase } from './helpers/database.js'
-import { createNote } from './helpers/notes.js'
 import { ownRedis, randomPrefix } from './helpers/redis.js'
 
 /**

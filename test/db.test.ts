@@ -3,7 +3,7 @@ import pg from 'pg'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
-import { MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
+import { escapeGlob, MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
 import { isUnavailable, toDependencyError } from '../src/db/query.js'
 import { DependencyUnavailableError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
@@ -109,7 +109,10 @@ t.test(
       join(dir, '002.do.broken.sql'),
       'CREATE TABLE second (id int);\nINSERT INTO nowhere VALUES (1);',
     )
-    const error = await migrate({ connectionString: url }, { dir }).catch((e: unknown) => e)
+    const error = await migrate(
+      { connectionString: url },
+      { pattern: `${escapeGlob(dir)}/*.sql` },
+    ).catch((e: unknown) => e)
     t.type(error, MigrationError)
     t.equal((error as MigrationError).file, '002.do.broken.sql')
     t.match(
@@ -122,7 +125,10 @@ t.test(
      WHERE table_schema = 'public' AND table_name IN ('first', 'second') ORDER BY 1`,
     )
     t.same(tables, [{ name: 'first' }], 'the failed file rolled back as a whole')
-    const again = await migrate({ connectionString: url }, { dir }).catch((e: unknown) => e)
+    const again = await migrate(
+      { connectionString: url },
+      { pattern: `${escapeGlob(dir)}/*.sql` },
+    ).catch((e: unknown) => e)
     t.match((again as Error).message, /002\.do\.broken\.sql/, 'a retry resumes at the broken file')
   },
 )

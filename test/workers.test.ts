@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import type { App } from '../src/app.js'
+import render from '../src/notes/render.js'
 import type { WorkerPoolStatus } from '../src/plugins/workers.js'
-import render from '../src/workers/render.js'
 import { assertUnavailable } from './helpers/http.js'
 import { ROOT } from './helpers/process.js'
 import { buildWorkerTestApp, defineTestTask, gate, osThreads, waitFor } from './helpers/workers.js'
@@ -24,7 +24,7 @@ function largeDocument(sections: number) {
 t.test('render runs on a worker thread and returns sanitized HTML', async (t) => {
   const app = await buildWorkerTestApp(t)
   t.equal(status(app).threadsAlive, 0, 'no thread before the first task')
-  const html = await app.workers.run('render', {
+  const html = await app.workers.run('notes.render', {
     markdown: '# Title\n\nHello <script>alert(1)</script>**world**',
   })
   t.equal(html, '<h1>Title</h1>\n<p>Hello <strong>world</strong></p>\n')
@@ -34,7 +34,7 @@ t.test('render runs on a worker thread and returns sanitized HTML', async (t) =>
 
 t.test('/status has a workers section', async (t) => {
   const app = await buildWorkerTestApp(t)
-  await app.workers.run('render', { markdown: 'x' })
+  await app.workers.run('notes.render', { markdown: 'x' })
   const body = (await app.inject('/status')).json()
   t.match(body.workers, {
     maxThreads: 2,
@@ -55,7 +55,7 @@ t.test('the event loop stays responsive while the pool renders a large document'
   const markdown = largeDocument(2500)
   // Warm both paths (module loading, JIT) so the comparison is render against render.
   render({ markdown: largeDocument(20) })
-  await app.workers.run('render', { markdown: largeDocument(20) })
+  await app.workers.run('notes.render', { markdown: largeDocument(20) })
 
   /**
    * /healthz is probed back to back while `work` runs; the longest gap between two answers is
@@ -94,7 +94,7 @@ t.test('the event loop stays responsive while the pool renders a large document'
         setTimeout(() => resolve(render({ markdown })), 20)
       }),
   )
-  const onPool = await worstHealthLatency(() => app.workers.run('render', { markdown }))
+  const onPool = await worstHealthLatency(() => app.workers.run('notes.render', { markdown }))
   t.equal(onPool.result, onMain.result, 'same HTML either way')
   t.ok(onPool.answered > onMain.answered, 'more health checks answered during the pool render')
   t.ok(
@@ -128,13 +128,13 @@ t.test('with WORKER_MAX_QUEUE=0 a task beyond the threads is refused at once', a
   defineTestTask(app)
   const held = gate()
   const running = app.workers.run('test', { kind: 'gate', gate: held.buffer })
-  await t.rejects(app.workers.run('render', { markdown: 'x' }), {
+  await t.rejects(app.workers.run('notes.render', { markdown: 'x' }), {
     statusCode: 503,
     message: /queue is full/,
   })
   held.open()
   await running
-  t.equal(await app.workers.run('render', { markdown: 'x' }), '<p>x</p>\n')
+  t.equal(await app.workers.run('notes.render', { markdown: 'x' }), '<p>x</p>\n')
 })
 
 t.test('a task past WORKER_TASK_TIMEOUT_MS answers 504 and its worker is replaced', async (t) => {
@@ -169,7 +169,7 @@ t.test('a worker that dies mid-task fails only its task; queued tasks still run'
   defineTestTask(app)
   const crash = gate()
   const dying = app.workers.run('test', { kind: 'crash', gate: crash.buffer })
-  const queued = [1, 2, 3].map(() => app.workers.run('render', { markdown: '*ok*' }))
+  const queued = [1, 2, 3].map(() => app.workers.run('notes.render', { markdown: '*ok*' }))
   await waitFor(() => status(app).busy === 1 && status(app).queued === 3, 'crash task running')
   crash.open()
   await t.rejects(dying, {
@@ -192,7 +192,7 @@ t.test('a task that exhausts its heap fails cleanly; the next one succeeds', asy
     dependency: 'workers',
     message: `worker task test ran out of memory (worker heap limit ${app.memoryPlan.workerHeapMb}MB); the worker was replaced`,
   })
-  t.equal(await app.workers.run('render', { markdown: 'after' }), '<p>after</p>\n')
+  t.equal(await app.workers.run('notes.render', { markdown: 'after' }), '<p>after</p>\n')
   t.equal(status(app).failed.outOfMemory, 1)
   t.equal((await app.inject('/healthz')).statusCode, 200, 'the process lives on')
 })
@@ -277,7 +277,7 @@ t.test(
     await waitFor(() => (osThreads() as number) <= baseline, 'OS threads back to the baseline')
     t.equal(osThreads(), baseline, 'no worker thread remains')
     // And the pool starts again on demand.
-    t.equal(await app.workers.run('render', { markdown: 'again' }), '<p>again</p>\n')
+    t.equal(await app.workers.run('notes.render', { markdown: 'again' }), '<p>again</p>\n')
   },
 )
 
@@ -293,7 +293,7 @@ t.test('close lets an in-flight task finish, then refuses new tasks', async (t) 
   })
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.notOk(closed, 'close waits for the in-flight task')
-  await t.rejects(app.workers.run('render', { markdown: 'late' }), {
+  await t.rejects(app.workers.run('notes.render', { markdown: 'late' }), {
     statusCode: 503,
     message: 'worker pool is closing',
   })

@@ -3,11 +3,16 @@ import pg from 'pg'
 import Postgrator from 'postgrator'
 import { packageInfo } from '../package-info.js'
 
+/** Glob characters in a directory name are literal, not patterns (postgrator globs the path). */
+export const escapeGlob = (path: string) => path.replace(/[?*()[\]{}!+@]/g, '\\$&')
+
 /**
- * The SQL files, resolved from the package root: tsc does not copy .sql files into dist, so the
- * compiled code reads them from src/db/migrations in both dev and production.
+ * Where the SQL files are, resolved from the package root: each module keeps its own in a
+ * `migrations` folder (src/notes/migrations). Versions are global: a new file takes the next
+ * number after the highest in any module. tsc does not copy .sql files into dist, so the
+ * compiled code reads them from src in both dev and production.
  */
-export const MIGRATIONS_DIR = join(packageInfo().root, 'src', 'db', 'migrations')
+export const MIGRATIONS_PATTERN = `${escapeGlob(join(packageInfo().root, 'src'))}/**/migrations/*.sql`
 /** Postgrator's bookkeeping table: one row per applied migration, with its checksum. */
 export const SCHEMA_TABLE = 'schema_migrations'
 /** pg_advisory_lock key: one instance migrates at a time, per database. ('free' in ASCII.) */
@@ -34,9 +39,6 @@ export interface MigrateResult {
   version: number
 }
 
-/** Glob characters in the directory name are literal, not patterns (postgrator globs the dir). */
-const escapeGlob = (path: string) => path.replace(/[?*()[\]{}!+@]/g, '\\$&')
-
 /**
  * Applies every pending migration under a Postgres advisory lock, so instances starting together
  * apply each file exactly once: the first takes the lock and migrates, the others wait, then find
@@ -45,9 +47,8 @@ const escapeGlob = (path: string) => path.replace(/[?*()[\]{}!+@]/g, '\\$&')
  */
 export async function migrate(
   clientConfig: pg.ClientConfig,
-  options: { dir?: string; onApplied?: (file: string) => void } = {},
+  options: { pattern?: string; onApplied?: (file: string) => void } = {},
 ): Promise<MigrateResult> {
-  const dir = options.dir ?? MIGRATIONS_DIR
   const client = new pg.Client({
     ...clientConfig,
     statement_timeout: undefined,
@@ -62,7 +63,7 @@ export async function migrate(
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
     const postgrator = new Postgrator({
       driver: 'pg',
-      migrationPattern: `${escapeGlob(dir)}/*.sql`,
+      migrationPattern: options.pattern ?? MIGRATIONS_PATTERN,
       schemaTable: SCHEMA_TABLE,
       execQuery: (sql) => client.query(sql),
     })

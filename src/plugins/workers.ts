@@ -3,11 +3,13 @@ import fp from 'fastify-plugin'
 import type { Piscina } from 'piscina'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
 import type { TaskMessage, TaskReply } from '../workers/entry.js'
-import { ENTRY_MODULE, TASK_MODULES, type WorkerTasks } from '../workers/tasks.js'
+import { ENTRY_MODULE, type WorkerTasks } from '../workers/tasks.js'
 
-type TaskName = keyof WorkerTasks
-type Payload<K extends TaskName> = Parameters<WorkerTasks[K]>[0]
-type Result<K extends TaskName> = Awaited<ReturnType<WorkerTasks[K]>>
+type TaskName = keyof WorkerTasks & string
+type Payload<K extends TaskName> = WorkerTasks[K] extends (payload: infer P) => unknown ? P : never
+type Result<K extends TaskName> = WorkerTasks[K] extends (...args: never[]) => infer R
+  ? Awaited<R>
+  : never
 type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>
 type Balancer = NonNullable<PiscinaOptions['loadBalancer']>
 type PiscinaWorker = Parameters<Balancer>[1][number]
@@ -76,7 +78,7 @@ function errorCode(error: unknown): string | undefined {
 export class WorkerPool implements Workers {
   readonly #options: WorkerPoolOptions
   readonly #log: FastifyBaseLogger
-  readonly #modules = new Map<string, string>(Object.entries(TASK_MODULES))
+  readonly #modules = new Map<string, string>()
   #pool: Promise<Piscina> | undefined
   #piscina: Piscina | undefined
   #closing = false

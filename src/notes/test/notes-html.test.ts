@@ -1,10 +1,10 @@
 import t, { type Test } from 'tap'
-import type { App } from '../src/app.js'
-import { testDatabase } from './helpers/database.js'
-import { freePort } from './helpers/process.js'
-import { randomPrefix } from './helpers/redis.js'
-import { redis } from './helpers/services.js'
-import { buildWorkerTestApp, defineTestTask, gate, waitFor } from './helpers/workers.js'
+import { testDatabase } from '../../../test/helpers/database.js'
+import { freePort } from '../../../test/helpers/process.js'
+import { randomPrefix } from '../../../test/helpers/redis.js'
+import { redis } from '../../../test/helpers/services.js'
+import { buildWorkerTestApp, defineTestTask, gate, waitFor } from '../../../test/helpers/workers.js'
+import type { App } from '../../app.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 const redisService = await redis()

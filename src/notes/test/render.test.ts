@@ -1,6 +1,6 @@
 import t from 'tap'
-import render from '../src/workers/render.js'
-import { buildWorkerTestApp } from './helpers/workers.js'
+import { buildWorkerTestApp } from '../../../test/helpers/workers.js'
+import render from '../render.js'
 
 /** Hostile input: each item must render with nothing executable left. */
 const HOSTILE = [
@@ -121,7 +121,7 @@ t.test('hostile markdown renders with nothing executable', async (t) => {
 t.test('the same corpus is safe through the worker pool (compiled task)', async (t) => {
   const app = await buildWorkerTestApp(t)
   for (const markdown of HOSTILE) {
-    const html = await app.workers.run('render', { markdown })
+    const html = await app.workers.run('notes.render', { markdown })
     t.same(executable(html), [], JSON.stringify(markdown))
     t.equal(html, render({ markdown }), 'same as in-process')
   }

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { noteHtmlKey, noteViewsTag } from '../notes/cache.js'
-import { NoteParams } from '../notes/schemas.js'
-import { getNote } from '../notes/store.js'
-import { NoteNotFoundError } from './notes.js'
+import { noteHtmlKey, noteViewsTag } from './cache.js'
+import { NoteNotFoundError } from './routes.js'
+import { NoteParams } from './schemas.js'
+import { getNote } from './store.js'
 
 /**
  * The rendered page allows nothing active even if something slipped past the sanitizer: no
@@ -44,7 +44,7 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
         async () => {
           const note = await getNote(db, id)
           if (!note) return undefined
-          const body = await workers.run('render', { markdown: note.body })
+          const body = await workers.run('notes.render', { markdown: note.body })
           return `<article>\n<h1>${escapeHtml(note.title)}</h1>\n${body}</article>\n`
         },
         { tags: [noteViewsTag(id)] },

@@ -1,4 +1,4 @@
-import type { App } from '../../src/app.js'
+import type { App } from '../../app.js'
 
 /** Creates a note through the API; throws unless it answered 201. */
 export async function createNote(app: App, title: string, body = '') {

@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap'
-import type { App } from '../src/app.js'
-import { buildTestApp } from './helpers/app.js'
-import { eventually } from './helpers/cache.js'
-import { testDatabase } from './helpers/database.js'
-import { createNote } from './helpers/notes.js'
-import { randomPrefix } from './helpers/redis.js'
-import { redis as redisService } from './helpers/services.js'
+import { buildTestApp } from '../../../test/helpers/app.js'
+import { eventually } from '../../../test/helpers/cache.js'
+import { testDatabase } from '../../../test/helpers/database.js'
+import { randomPrefix } from '../../../test/helpers/redis.js'
+import { redis as redisService } from '../../../test/helpers/services.js'
+import type { App } from '../../app.js'
+import { createNote } from './helpers.js'
 
 const service = await redisService()
 

@@ -1,14 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { invalidateNote, LIST_TAG, listKey, noteKey } from '../notes/cache.js'
-import {
-  Note,
-  NoteCreate,
-  NoteList,
-  NoteListQuery,
-  NoteParams,
-  NotePatch,
-} from '../notes/schemas.js'
-import { createNote, deleteNote, getNote, listNotes, updateNote } from '../notes/store.js'
+import { invalidateNote, LIST_TAG, listKey, noteKey } from './cache.js'
+import { Note, NoteCreate, NoteList, NoteListQuery, NoteParams, NotePatch } from './schemas.js'
+import { createNote, deleteNote, getNote, listNotes, updateNote } from './store.js'
 
 /** An unknown id: the error plugin answers 404 in the usual shape. */
 export class NoteNotFoundError extends Error {

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { buildTestApp } from './helpers/app.js'
-import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
-import { assertUnavailable } from './helpers/http.js'
+import { buildTestApp } from '../../../test/helpers/app.js'
+import { admin, skipIfEmbedded, testDatabase } from '../../../test/helpers/database.js'
+import { assertUnavailable } from '../../../test/helpers/http.js'
 
 const json = { 'content-type': 'application/json' }
 const MISSING = '00000000-0000-4000-8000-000000000000'
