@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 /**
  * The memory plan: one number (the container limit) in, every memory budget out.
@@ -33,9 +33,9 @@ export type LimitSource =
 export interface LimitInputs {
   /** MEMORY_LIMIT_MB, already validated by config. */
   envLimitMb?: number | undefined
-  /** Contents of /sys/fs/cgroup/memory.max, or undefined if unreadable. */
+  /** This process's cgroup v2 memory.max (the tightest up to the root), or undefined. */
   cgroupV2?: string | undefined
-  /** Contents of /sys/fs/cgroup/memory/memory.limit_in_bytes, or undefined. */
+  /** Its cgroup v1 memory.limit_in_bytes (the tightest up to the root), or undefined. */
   cgroupV1?: string | undefined
   /** process.constrainedMemory() in bytes, where the runtime has it. */
   constrainedBytes?: number | undefined
@@ -145,15 +145,54 @@ function readOptional(path: string): string | undefined {
   }
 }
 
-/** Reads the limit sources of this machine. `cgroupRoot` is a parameter so tests can use fixtures. */
+/**
+ * This process's cgroup path in each version, from /proc/self/cgroup: `0::/path` (v2) and
+ * `N:...memory...:/path` (v1). A box made by scripts/box.ts is such a path, not the root.
+ */
+export function ownCgroupPaths(procCgroup: string | undefined): { v1: string; v2: string } {
+  const paths = { v1: '/', v2: '/' }
+  for (const line of procCgroup?.split('\n') ?? []) {
+    const [id, controllers, path] = line.split(':')
+    if (path === undefined) continue
+    if (id === '0' && controllers === '') paths.v2 = path
+    else if (controllers?.split(',').includes('memory')) paths.v1 = path
+  }
+  return paths
+}
+
+/**
+ * The tightest limit from a cgroup up to its hierarchy's root (a parent's limit binds its
+ * children too): the raw text of the smallest usable value, else of the first file found.
+ */
+function tightestLimit(hierarchy: string, path: string, file: string): string | undefined {
+  let best: { raw: string; bytes: number } | undefined
+  let first: string | undefined
+  for (let dir = path; ; dir = dirname(dir)) {
+    const raw = readOptional(join(hierarchy, dir, file))
+    first ??= raw
+    const bytes = parseCgroupBytes(raw)
+    if (raw !== undefined && bytes !== undefined && (best === undefined || bytes < best.bytes)) {
+      best = { raw, bytes }
+    }
+    if (dir === '/' || dir === '.') break
+  }
+  return best?.raw ?? first
+}
+
+/**
+ * Reads the limit sources of this machine. `cgroupRoot` and `procCgroup` are parameters so tests
+ * can use fixtures.
+ */
 export function readLimitInputs(
   envLimitMb: number | undefined,
   cgroupRoot = '/sys/fs/cgroup',
+  procCgroup = '/proc/self/cgroup',
 ): LimitInputs {
+  const own = ownCgroupPaths(readOptional(procCgroup))
   return {
     envLimitMb,
-    cgroupV2: readOptional(join(cgroupRoot, 'memory.max')),
-    cgroupV1: readOptional(join(cgroupRoot, 'memory', 'memory.limit_in_bytes')),
+    cgroupV2: tightestLimit(cgroupRoot, own.v2, 'memory.max'),
+    cgroupV1: tightestLimit(join(cgroupRoot, 'memory'), own.v1, 'memory.limit_in_bytes'),
     constrainedBytes:
       typeof process.constrainedMemory === 'function' ? process.constrainedMemory() : undefined,
   }

@@ -3,6 +3,7 @@ import t from 'tap'
 import {
   DEFAULT_LIMIT_MB,
   describePlan,
+  ownCgroupPaths,
   parseCgroupBytes,
   parseLimitMb,
   planMemory,
@@ -103,6 +104,18 @@ t.test('reads cgroup fixture files', async (t) => {
     t.equal(plan.source, 'default', dir)
   }
   t.equal(readLimitInputs(200, fixture('v2-512m')).envLimitMb, 200)
+})
+
+t.test("reads the limit of this process's own cgroup, the tightest up to the root", async (t) => {
+  const nested = (dir: string) => {
+    const inputs = readLimitInputs(undefined, fixture(dir), join(fixture(dir), 'proc-self-cgroup'))
+    const plan = planMemory({ ...inputs, constrainedBytes: undefined })
+    return [plan.source, plan.limitMb]
+  }
+  t.same(nested('v1-nested'), ['cgroup v1', 256], 'v1: the box below the root')
+  t.same(nested('v2-nested'), ['cgroup v2', 512], "v2: a parent's limit binds the child")
+  t.same(ownCgroupPaths('12:memory,foo:/a/b\n0::/c\n'), { v1: '/a/b', v2: '/c' })
+  t.same(ownCgroupPaths(undefined), { v1: '/', v2: '/' })
 })
 
 t.test('the bootstrap reads MEMORY_LIMIT_MB by the same rule as config', async (t) => {
