@@ -17,8 +17,25 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const SELF = fileURLToPath(import.meta.url)
-/** The package root: the template is this package's own files. */
-const SOURCE = path.resolve(path.dirname(SELF), '..')
+/** The scaffolder's own package (its version). */
+const PACKAGE = path.dirname(SELF)
+/** The template: the repository's root, the app (the pack step will bundle it). */
+const SOURCE = path.resolve(PACKAGE, '..', '..')
+/** What of the repository is the app (gitignore-style patterns, the last match wins). */
+const TEMPLATE_FILES = [
+  '**',
+  '!dist/',
+  '!.data/',
+  '!.tap/',
+  '!coverage/',
+  '!.ci/',
+  '!packages/',
+  '!.env',
+  '!.env.*',
+  '.env.example',
+  '!*.tgz',
+  '!*.log',
+]
 const PACKAGE_MANAGERS = ['npm', 'pnpm', 'yarn', 'bun']
 const DEFAULT_DIR = 'my-freetier-app'
 /** Never part of an app, whatever `files` says (npm never packs these either). */
@@ -497,7 +514,7 @@ function assemble(stage, plan, pkg, files, scaffolder) {
   }
   const serviceName = plan.name.replace(/^@[^/]+\//, '')
   edit('render.yaml', (yaml) => {
-    const renamed = renameServices(yaml, String(pkg.name).replace(/^create-/, ''), serviceName)
+    const renamed = renameServices(yaml, String(pkg.name), serviceName)
     return plan.redis ? renamed : blueprintWithoutRedis(renamed)
   })
   if (!plan.redis) edit('.env.example', envExampleWithoutRedis)
@@ -743,7 +760,8 @@ export async function main(argv, env) {
     return 0
   }
   if (options.version) {
-    process.stdout.write(`${pkg.version}\n`)
+    const own = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'))
+    process.stdout.write(`${own.version}\n`)
     return 0
   }
   const interactive = !options.yes && process.stdin.isTTY === true && process.stdout.isTTY === true
@@ -751,14 +769,8 @@ export async function main(argv, env) {
     ? await ask(options)
     : makePlan(options, resolveTarget(options.dir ?? DEFAULT_DIR, process.cwd()))
 
-  const bin = /** @type {Record<string, string> | string | undefined} */ (pkg.bin)
-  const scaffolder = [
-    path.relative(SOURCE, SELF).split(path.sep).join('/'),
-    ...Object.values(typeof bin === 'string' ? { bin } : (bin ?? {})).map((b) =>
-      b.replace(/^\.\//, ''),
-    ),
-  ]
-  const files = templateFiles(SOURCE, /** @type {string[]} */ (pkg.files ?? ['**']), scaffolder)
+  const scaffolder = ['packages']
+  const files = templateFiles(SOURCE, TEMPLATE_FILES, scaffolder)
   if (!files.includes('package.json')) files.push('package.json')
   const shown = path.relative(process.cwd(), plan.dir) || '.'
   process.stdout.write(`\nCreating ${plan.name} in ${plan.dir}\n`)
