@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
-import { eachLine, freePort } from '../../scripts/bench/processes.js'
+import { eachLine, freePort } from '../../scripts/process-io.js'
 import { testDatabase } from './database.js'
 
 /** The repository root, from dist/test/helpers. */
@@ -10,7 +10,6 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 export const BOOTSTRAP = join(ROOT, 'dist', 'scripts', 'start.js')
 export const SERVER = join(ROOT, 'dist', 'src', 'server.js')
 
-// One free-port finder and one line splitter for the harness and the tests.
 export { freePort }
 
 /** Every complete stdout and stderr line of `child`, as it arrives (`onLines` after each chunk). */

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { eachLine, freePort } from '../scripts/process-io.js'
 import { send } from './http.js'
 import { clockTicksPerSecond, cpuTicks, processTree, type Rss, rss } from './proc.js'
 
@@ -45,35 +45,6 @@ const NOTABLE = /"level":60|"level":50|Error|freetier: warning/
 /** What the server logs (at fatal) when its leak guard decides to recycle the process. */
 export const LEAK_GUARD_LINE = /leak guard: heap stayed above/
 const TAIL = 40
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
-
-/** Calls `onLine` for every complete stdout and stderr line of `child`, then `onChunk`. */
-export function eachLine(
-  child: ChildProcess,
-  onLine: (line: string) => void,
-  onChunk?: () => void,
-) {
-  for (const stream of [child.stdout, child.stderr]) {
-    let buffered = ''
-    stream?.setEncoding('utf8')
-    stream?.on('data', (data: string) => {
-      buffered += data
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) onLine(line)
-      onChunk?.()
-    })
-  }
-}
 
 /** Spawns the server pinned, times spawn to first 200 on /healthz, waits for its post-start GC. */
 export async function startServer(spec: ServerSpec, timeoutMs = 60_000): Promise<RunningServer> {

@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:http'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { HELP } from '../scripts/bench/args.js'
-import { mapLimit, send, tcpReachable } from '../scripts/bench/http.js'
-import { freePort, ROOT } from './helpers/process.js'
+import { freePort } from '../../scripts/process-io.js'
+import { HELP } from '../args.js'
+import { mapLimit, send, tcpReachable } from '../http.js'
 
-const BENCH = join(ROOT, 'dist', 'scripts', 'bench.js')
+const BENCH = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js')
 
 t.test('the bench CLI: --help prints the usage, bad flags exit 2 with the reason', async (t) => {
   // Without NODE_V8_COVERAGE: the orchestration is exercised by the CI smoke run, not here.

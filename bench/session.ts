@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { planMemory } from '../../src/memory.js'
+import { planMemory } from '../src/memory.js'
 import { type BenchOptions, wants } from './args.js'
 import type { BenchDatabase } from './database.js'
 import { runLoad } from './load.js'
@@ -51,7 +51,7 @@ export class Session {
   baselineSpec(): ServerSpec {
     return {
       label: 'baseline',
-      script: join(this.root, 'dist', 'scripts', 'bench', 'baseline-server.js'),
+      script: join(this.root, 'dist', 'bench', 'baseline-server.js'),
       nodeArgs: ['--expose-gc'],
       env: {},
       cpu: this.cpus.server,

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { ALL_SCENARIOS, parseBenchArgs, UsageError, wants } from '../scripts/bench/args.js'
-import { isMissingRoute } from '../scripts/bench/http.js'
-import { type LoadResult, pickKind } from '../scripts/bench/load-spec.js'
-import { makeNote } from '../scripts/bench/notes.js'
+import { ALL_SCENARIOS, parseBenchArgs, UsageError, wants } from '../args.js'
+import { isMissingRoute } from '../http.js'
+import { type LoadResult, pickKind } from '../load-spec.js'
+import { makeNote } from '../notes.js'
 import {
   checkTargets,
   markdownReport,
@@ -10,8 +10,8 @@ import {
   readmeSection,
   replaceSection,
   scenarioTable,
-} from '../scripts/bench/report.js'
-import type { BenchResult, ProcessResult, ScenarioResult } from '../scripts/bench/result.js'
+} from '../report.js'
+import type { BenchResult, ProcessResult, ScenarioResult } from '../result.js'
 import {
   cpuMicrosPerRequest,
   MB,
@@ -22,8 +22,8 @@ import {
   parseParentPid,
   parseStatusKb,
   ratio,
-} from '../scripts/bench/stats.js'
-import { escapeXml, niceStep, renderRssSvg } from '../scripts/bench/svg.js'
+} from '../stats.js'
+import { escapeXml, niceStep, renderRssSvg } from '../svg.js'
 
 t.test('arguments: defaults, --quick, and every flag', async (t) => {
   const full = parseBenchArgs([], {})

@@ -1,9 +1,9 @@
 /**
- * The benchmark harness (`npm run bench`): see scripts/bench/args.ts for the flags and the
+ * The benchmark harness (`npm run bench`): see bench/args.ts for the flags and the
  * README's bench section for what it measures and how. The run itself is imported only once the
  * arguments are valid, so `--help` and a usage error load nothing else.
  */
-import { HELP, parseBenchArgs, UsageError } from './bench/args.js'
+import { HELP, parseBenchArgs, UsageError } from './args.js'
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseBenchArgs>
@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     process.stdout.write(HELP)
     return 0
   }
-  const { runBench } = await import('./bench/main.js')
+  const { runBench } = await import('./main.js')
   return runBench(options)
 }
 

@@ -1,4 +1,4 @@
-/** One bench invocation, after its arguments were validated: see scripts/bench.ts. */
+/** One bench invocation, after its arguments were validated: see bench/cli.ts. */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -18,12 +18,12 @@ import { soakRun } from './soak.js'
 import { standardRun } from './standard.js'
 import { renderRssSvg } from './svg.js'
 
-/** The repository root, from dist/scripts/bench. */
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+/** The repository root, from dist/bench. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export async function runBench(options: BenchOptions): Promise<number> {
   const progress = new Progress()
-  for (const file of ['dist/scripts/start.js', 'dist/scripts/bench/load-worker.js']) {
+  for (const file of ['dist/scripts/start.js', 'dist/bench/load-worker.js']) {
     if (!existsSync(join(ROOT, file))) {
       progress.log(`${file} is missing: run \`npm run build\` (npm run bench does it first)`)
       return 2
