@@ -9,6 +9,7 @@ import { packageInfo } from './package-info.js'
 import cache from './plugins/cache.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
+import jsonBody from './plugins/json-body.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
@@ -73,6 +74,7 @@ export async function buildApp(options: AppOptions) {
   app.decorate('appVersion', packageInfo().version)
 
   await app.register(errors)
+  await app.register(jsonBody)
   await app.register(probes)
   await app.register(loadShedding)
   await app.register(leakGuard, {

@@ -25,6 +25,9 @@ export class DependencyTimeoutError extends Error {
   }
 }
 
+/** Where a bad value came from, as Fastify's validation names it. */
+export type InputContext = 'body' | 'querystring' | 'params' | 'headers'
+
 /**
  * Bad input found after schema validation (e.g. a cursor that does not decode): the error plugin
  * answers it exactly like a schema failure, 400 with `issues: [{ field, rule, message }]`.
@@ -38,12 +41,13 @@ export class InvalidInputError extends Error {
     params: Record<string, unknown>
   }>
   constructor(
-    readonly validationContext: 'body' | 'querystring' | 'params' | 'headers',
+    readonly validationContext: InputContext,
     field: string,
     rule: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${validationContext}/${field} ${message}`)
+    super(`${validationContext}/${field} ${message}`, options)
     this.name = 'InvalidInputError'
     this.validation = [{ instancePath: `/${field}`, keyword: rule, message, params: {} }]
   }

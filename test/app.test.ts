@@ -1,8 +1,11 @@
 import t from 'tap'
 import type { App } from '../src/app.js'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/plugins/json-body.js'
 import { buildTestApp } from './helpers/app.js'
 import { testDatabase } from './helpers/database.js'
 import { assertUnavailable } from './helpers/http.js'
+
+const json = { 'content-type': 'application/json' }
 
 t.test('GET /healthz answers ok', async (t) => {
   const app = await buildTestApp(t)
@@ -107,6 +110,57 @@ t.test('malformed JSON is a 400, a body over 1 MiB a 413', async (t) => {
   t.equal(big.statusCode, 413)
   t.equal(big.json().error, 'Payload Too Large')
 })
+
+t.test('JSON nested deeper than the bound is refused before parsing', async (t) => {
+  t.notOk(nestsDeeperThan('{"a":[{"b":[]}]}', 4))
+  t.ok(nestsDeeperThan('[[[[[]]]]]', 4))
+  t.notOk(nestsDeeperThan('["[[[[[[", "\\"[[[[[["]', 2), 'brackets in strings do not count')
+  const app = await buildTestApp(t, {}, (app) => {
+    app.post('/t/echo', async (request) => ({ got: request.body }))
+  })
+  const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/t/echo',
+    headers: json,
+    payload: nested(MAX_JSON_DEPTH),
+  })
+  t.equal(ok.statusCode, 200, 'at the bound')
+  const deep = await app.inject({
+    method: 'POST',
+    url: '/t/echo',
+    headers: json,
+    payload: nested(450_000),
+  })
+  t.equal(deep.statusCode, 400)
+  t.match(deep.json().issues, [{ field: 'body', rule: 'maxDepth' }])
+  const poisoned = await app.inject({
+    method: 'POST',
+    url: '/t/echo',
+    headers: json,
+    payload: '{"__proto__":{"x":1}}',
+  })
+  t.equal(poisoned.statusCode, 400, "Fastify's prototype-poisoning check still applies")
+})
+
+t.test(
+  'a value Postgres refuses is a 400, never a 500, even where no field is named',
+  async (t) => {
+    const app = await buildTestApp(t, {}, (app) => {
+      app.get('/t/cast', async (request) => {
+        const { v } = request.query as { v: string }
+        return (await app.db.query('SELECT $1::int AS n', [v])).rows[0]
+      })
+    })
+    t.same((await app.inject('/t/cast?v=7')).json(), { n: 7 })
+    const res = await app.inject('/t/cast?v=seven')
+    t.equal(res.statusCode, 400)
+    t.match(res.json(), {
+      error: 'Bad Request',
+      issues: [{ field: 'request', rule: 'sqlstate 22P02' }],
+    })
+  },
+)
 
 t.test('test routes do not exist unless switched on', async (t) => {
   const app = await buildTestApp(t)

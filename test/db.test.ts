@@ -4,8 +4,8 @@ import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
 import { escapeGlob, MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
-import { isUnavailable, toDependencyError } from '../src/db/query.js'
-import { DependencyUnavailableError } from '../src/errors.js'
+import { isDataException, isUnavailable, query, toQueryError } from '../src/db/query.js'
+import { DependencyUnavailableError, InvalidInputError } from '../src/errors.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
@@ -59,9 +59,42 @@ t.test('outages are told apart from bad queries', async (t) => {
   t.notOk(isUnavailable(withCode('23505', 'duplicate key')), 'a constraint is not an outage')
   t.notOk(isUnavailable(withCode('42P01', 'relation does not exist')))
   t.notOk(isUnavailable('a string'))
-  t.type(toDependencyError(withCode('ECONNREFUSED')), DependencyUnavailableError)
+  t.type(toQueryError(withCode('ECONNREFUSED')), DependencyUnavailableError)
   const bad = withCode('42601', 'syntax error')
-  t.equal(toDependencyError(bad), bad)
+  t.equal(toQueryError(bad), bad)
+})
+
+t.test('a data exception from the database is a 400 naming the field, never a 500', async (t) => {
+  const { url } = await testDatabase(t)
+  const pool = new pg.Pool({ connectionString: url, max: 1 })
+  t.teardown(() => pool.end())
+  const refused = async (sql: string, values: unknown[], fields: Parameters<typeof query>[3]) => {
+    const error = await query(pool, sql, values, fields).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    t.type(error, InvalidInputError, sql)
+    return (error as InvalidInputError).validation[0]
+  }
+  // The value the message quotes decides the field, whatever its position.
+  t.match(await refused('SELECT $1::int, $2::uuid', [1, 'urn:uuid:x'], [undefined, 'params/id']), {
+    instancePath: '/id',
+    keyword: 'sqlstate 22P02',
+  })
+  t.match(await refused('SELECT $1::text, $2::text', ['ok', 'a\0b'], ['body/title', 'body/body']), {
+    instancePath: '/body',
+    keyword: 'sqlstate 22021',
+  })
+  t.match(
+    await refused('SELECT $1::timestamptz', ['2020-13-01T00:00:00Z'], ['querystring/cursor']),
+    {
+      instancePath: '/cursor',
+    },
+  )
+  // Without names a data exception stays what it is; the error plugin still answers 400.
+  const unnamed = await query(pool, 'SELECT $1::uuid', ['nope']).catch((e: unknown) => e)
+  t.ok(isDataException(unnamed))
+  t.notOk(isDataException(Object.assign(new Error('x'), { code: '23505' })))
 })
 
 /** Captures pino lines of an app built in-process. */

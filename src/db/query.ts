@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from 'pg'
-import { DependencyUnavailableError } from '../errors.js'
+import { DependencyUnavailableError, type InputContext, InvalidInputError } from '../errors.js'
 
 /** A pg.Pool or a checked-out client: anything that runs a parameterized query. */
 export interface Queryable {
@@ -45,23 +45,72 @@ export function isUnavailable(error: unknown): boolean {
   return CLIENT_MESSAGES.test(error.message)
 }
 
-/** Turns an outage into the 503 the error plugin answers; anything else is rethrown as is. */
-export function toDependencyError(error: unknown): unknown {
+/**
+ * True for a Postgres data exception (SQLSTATE class 22: a value the column's type refuses, e.g.
+ * an invalid uuid or timestamp, a NUL byte in text, a number out of range): bad input, a 400.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return error instanceof Error && typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)
+}
+
+/**
+ * Where each parameter of a query came from, as `context/field` (`$1` is the first entry), so a
+ * data exception can name the field: e.g. `['params/id', 'body/title']`.
+ */
+export type ParamFields = ReadonlyArray<`${InputContext}/${string}` | undefined>
+
+/** The field a data exception is about: the one whose value the message quotes, else the first. */
+function culprit(error: Error, values: readonly unknown[], fields: ParamFields) {
+  const named = fields.flatMap((field, i) => (field ? [{ field, value: values[i] }] : []))
+  const quoted = named.find(
+    ({ value }) => typeof value === 'string' && error.message.includes(`"${value}"`),
+  )
+  const withNul = named.find(({ value }) => typeof value === 'string' && value.includes('\0'))
+  return (quoted ?? withNul ?? named[0])?.field
+}
+
+/**
+ * Maps what a query's failure means for the request: an outage is the 503 naming `postgres`, a
+ * data exception the 400 naming the field; anything else is rethrown as is.
+ */
+export function toQueryError(
+  error: unknown,
+  values: readonly unknown[] = [],
+  fields: ParamFields = [],
+): unknown {
   if (isUnavailable(error)) {
     return new DependencyUnavailableError('postgres', 'database unavailable', 5, { cause: error })
+  }
+  if (isDataException(error)) {
+    const field = culprit(error as Error, values, fields)
+    if (field !== undefined) {
+      const [context, name] = field.split('/', 2) as [InputContext, string]
+      return new InvalidInputError(
+        context,
+        name,
+        `sqlstate ${(error as { code: string }).code}`,
+        'is not a value the database accepts',
+        { cause: error },
+      )
+    }
   }
   return error
 }
 
-/** Runs one parameterized query, mapping an outage to DependencyUnavailableError('postgres'). */
+/**
+ * Runs one parameterized query: an outage becomes DependencyUnavailableError('postgres'), a
+ * value the database refuses an InvalidInputError naming its field (see `fields`).
+ */
 export async function query<R extends QueryResultRow>(
   db: Queryable,
   text: string,
   values?: unknown[],
+  fields?: ParamFields,
 ): Promise<QueryResult<R>> {
   try {
     return await db.query<R>(text, values)
   } catch (error) {
-    throw toDependencyError(error)
+    throw toQueryError(error, values, fields)
   }
 }

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox'
+import { Text, Uuid } from '../schemas.js'
 
 export const TITLE_MAX_CHARS = 200
 /** The body is markdown of at most 64 KiB (bytes, UTF-8); the schema bounds characters first. */
@@ -6,10 +7,10 @@ export const BODY_MAX_BYTES = 64 * 1024
 export const LIST_LIMIT_DEFAULT = 20
 export const LIST_LIMIT_MAX = 100
 
-const Title = Type.String({ minLength: 1, maxLength: TITLE_MAX_CHARS })
-const Body = Type.String({ maxLength: BODY_MAX_BYTES })
+const Title = Text({ minLength: 1, maxLength: TITLE_MAX_CHARS })
+const Body = Text({ maxLength: BODY_MAX_BYTES })
 
-export const NoteId = Type.String({ format: 'uuid' })
+export const NoteId = Uuid()
 
 export const Note = Type.Object({
   id: NoteId,

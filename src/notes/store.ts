@@ -1,5 +1,6 @@
 import { type Queryable, query } from '../db/query.js'
 import { InvalidInputError } from '../errors.js'
+import { UUID_PATTERN } from '../schemas.js'
 import {
   BODY_MAX_BYTES,
   type Note,
@@ -34,8 +35,19 @@ const toNote = (row: NoteRow): Note => ({
   updatedAt: row.updated_at.toISOString(),
 })
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+const UUID = new RegExp(UUID_PATTERN)
+const TIMESTAMP = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
+/** A real instant Postgres accepts: the calendar date and time exist (no month 13, no year 0). */
+function isRealTimestamp(text: string): boolean {
+  const year = TIMESTAMP.exec(text)?.[1]
+  if (year === undefined || year === '0000') return false
+  const millis = Date.parse(`${text.slice(0, 23)}Z`)
+  // Date.parse rolls some impossible dates over (Feb 30 -> Mar 2): the round trip catches them.
+  return (
+    Number.isFinite(millis) && new Date(millis).toISOString().slice(0, 19) === text.slice(0, 19)
+  )
+}
 
 export function encodeCursor(createdKey: string, id: string): string {
   return Buffer.from(`${createdKey}|${id}`).toString('base64url')
@@ -45,7 +57,7 @@ export function decodeCursor(cursor: string): { createdKey: string; id: string }
   const [createdKey = '', id = '', ...rest] = Buffer.from(cursor, 'base64url')
     .toString('utf8')
     .split('|')
-  if (rest.length > 0 || !TIMESTAMP.test(createdKey) || !UUID.test(id)) {
+  if (rest.length > 0 || !isRealTimestamp(createdKey) || !UUID.test(id)) {
     throw new InvalidInputError(
       'querystring',
       'cursor',
@@ -74,6 +86,7 @@ export async function createNote(db: Queryable, input: NoteCreate): Promise<Note
     db,
     `INSERT INTO notes (title, body) VALUES ($1, $2) RETURNING ${COLUMNS}`,
     [input.title, input.body ?? ''],
+    ['body/title', 'body/body'],
   )
   return toNote(rows[0] as NoteRow)
 }
@@ -92,6 +105,7 @@ export async function listNotes(
          WHERE (created_at, id) < ($1::timestamptz, $2::uuid)
          ORDER BY created_at DESC, id DESC LIMIT $3`,
         [after.createdKey, after.id, options.limit + 1],
+        ['querystring/cursor', 'querystring/cursor'],
       )
     : await query<NoteRow>(
         db,
@@ -108,7 +122,12 @@ export async function listNotes(
 }
 
 export async function getNote(db: Queryable, id: string): Promise<Note | undefined> {
-  const { rows } = await query<NoteRow>(db, `SELECT ${COLUMNS} FROM notes WHERE id = $1`, [id])
+  const { rows } = await query<NoteRow>(
+    db,
+    `SELECT ${COLUMNS} FROM notes WHERE id = $1`,
+    [id],
+    ['params/id'],
+  )
   return rows[0] && toNote(rows[0])
 }
 
@@ -125,12 +144,13 @@ export async function updateNote(
        updated_at = clock_timestamp()
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, patch.title ?? null, patch.body ?? null],
+    ['params/id', 'body/title', 'body/body'],
   )
   return rows[0] && toNote(rows[0])
 }
 
 /** True when a note was deleted. */
 export async function deleteNote(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await query(db, 'DELETE FROM notes WHERE id = $1', [id])
+  const { rowCount } = await query(db, 'DELETE FROM notes WHERE id = $1', [id], ['params/id'])
   return (rowCount ?? 0) > 0
 }

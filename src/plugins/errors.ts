@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { isDataException } from '../db/query.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
 
 export interface ValidationIssue {
@@ -33,6 +34,17 @@ async function errors(app: FastifyInstance) {
       return reply
         .code(400)
         .send({ statusCode: 400, error: 'Bad Request', message: issues[0]?.message, issues })
+    }
+    if (isDataException(error)) {
+      // A value Postgres refused that no schema or store named: still the client's input.
+      const issue = {
+        field: 'request',
+        rule: `sqlstate ${error.code}`,
+        message: 'request has a value the database refuses',
+      }
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: issue.message, issues: [issue] })
     }
     if (error instanceof DependencyUnavailableError || error instanceof DependencyTimeoutError) {
       request.log.warn({ dependency: error.dependency, err: error.cause ?? error }, error.message)

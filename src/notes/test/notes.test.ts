@@ -126,9 +126,18 @@ t.test('pagination walks every note once, newest first, with no gaps', async (t)
 
 t.test('bad input: 400 naming the field and the rule, nothing written', async (t) => {
   const app = await buildTestApp(t)
-  const cases: Array<
-    [string, { method: 'POST' | 'PATCH' | 'GET'; url: string; payload?: object }, string, string]
-  > = [
+  type Case = [
+    string,
+    {
+      method: 'POST' | 'PATCH' | 'GET' | 'DELETE'
+      url: string
+      payload?: object | string | undefined
+      headers?: Record<string, string>
+    },
+    string,
+    string,
+  ]
+  const cases: Case[] = [
     [
       'missing title',
       { method: 'POST', url: '/api/notes', payload: { body: 'x' } },
@@ -160,12 +169,79 @@ t.test('bad input: 400 naming the field and the rule, nothing written', async (t
       'body',
       'minProperties',
     ],
-    ['non-UUID id', { method: 'GET', url: '/api/notes/123' }, 'params/id', 'format'],
+    ['non-UUID id', { method: 'GET', url: '/api/notes/123' }, 'params/id', 'pattern'],
     [
       'non-UUID id on patch',
       { method: 'PATCH', url: '/api/notes/nope', payload: { title: 'x' } },
       'params/id',
-      'format',
+      'pattern',
+    ],
+    // Ajv's uuid format lets these through; Postgres refuses the first, the second is a second
+    // cache key for the same note.
+    ...(['GET', 'DELETE', 'PATCH'] as const).flatMap((method) =>
+      [`urn:uuid:${MISSING}`, 'ABCDEF00-0000-4000-8000-00000000000A', `{${MISSING}}`].map(
+        (id): Case => [
+          `${method} with the id ${id}`,
+          {
+            method,
+            url: `/api/notes/${encodeURIComponent(id)}`,
+            payload: method === 'PATCH' ? { title: 'x' } : undefined,
+          },
+          'params/id',
+          'pattern',
+        ],
+      ),
+    ),
+    [
+      'urn id on html',
+      { method: 'GET', url: `/api/notes/urn:uuid:${MISSING}/html` },
+      'params/id',
+      'pattern',
+    ],
+    [
+      'NUL in the title',
+      { method: 'POST', url: '/api/notes', payload: { title: 'a\u0000b' } },
+      'body/title',
+      'pattern',
+    ],
+    [
+      'NUL in the body',
+      { method: 'POST', url: '/api/notes', payload: { title: 't', body: 'x\u0000' } },
+      'body/body',
+      'pattern',
+    ],
+    [
+      'NUL in a patch',
+      { method: 'PATCH', url: `/api/notes/${MISSING}`, payload: { body: '\u0000' } },
+      'body/body',
+      'pattern',
+    ],
+    ...[
+      '2026-13-01T00:00:00.000000Z',
+      '0000-01-01T00:00:00.000000Z',
+      '2026-02-30T00:00:00.000000Z',
+      '2026-01-01T24:00:00.000000Z',
+    ].map(
+      (instant): Case => [
+        `cursor at ${instant}`,
+        {
+          method: 'GET',
+          url: `/api/notes?cursor=${Buffer.from(`${instant}|${MISSING}`).toString('base64url')}`,
+        },
+        'querystring/cursor',
+        'format',
+      ],
+    ),
+    [
+      'a body nested deeper than the bound',
+      {
+        method: 'POST',
+        url: '/api/notes',
+        payload: `{"title":"t","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+        headers: json,
+      },
+      'body',
+      'maxDepth',
     ],
     ['limit zero', { method: 'GET', url: '/api/notes?limit=0' }, 'querystring/limit', 'minimum'],
     [
