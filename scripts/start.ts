@@ -2,8 +2,13 @@
  * The production bootstrap: memory plan -> V8 flags -> the compiled server, as one process.
  * Run it with `node dist/scripts/start.js` (not `npm start`: npm would stay resident, costing
  * tens of MB, and sits between the platform's SIGTERM and the server).
+ *
+ * `node dist/scripts/start.js <entry.js>` runs another entry module under the same plan (the
+ * process tests run test/fixtures/server.ts, the server plus test-only routes). Only the start
+ * command chooses it, never the environment, so no variable can swap the production server.
  */
 import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describePlan, parseLimitMb, planMemory, readLimitInputs } from '../src/memory.js'
 
@@ -17,7 +22,8 @@ if (envLimit !== 'invalid') {
   for (const warning of plan.warnings) process.stderr.write(`freetier: warning: ${warning}\n`)
 }
 
-const server = fileURLToPath(new URL('../src/server.js', import.meta.url))
+const entry = process.argv[2]
+const server = entry ? resolve(entry) : fileURLToPath(new URL('../src/server.js', import.meta.url))
 const args = [
   `--max-old-space-size=${plan.oldSpaceMb}`,
   `--max-semi-space-size=${plan.semiSpaceMb}`,

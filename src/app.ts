@@ -1,6 +1,10 @@
 import type { Server } from 'node:http'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyServerOptions,
+} from 'fastify'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import type { MemoryPlan } from './memory.js'
@@ -34,6 +38,8 @@ export interface AppOptions {
   onLeak?: (report: LeakReport) => void
   /** Overrides the logger (tests pass false or a stream). */
   logger?: FastifyServerOptions['logger']
+  /** More plugins, registered after the infrastructure and the example (tests add routes). */
+  plugins?: FastifyPluginAsync[]
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 120_000
@@ -89,9 +95,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(workers)
   await app.register(health)
   await app.register(notes)
-  if (config.TEST_ROUTES && !config.isProduction) {
-    await app.register(import('./routes/test-routes.js'))
-  }
+  for (const plugin of options.plugins ?? []) await app.register(plugin)
   return app
 }
 

@@ -20,7 +20,6 @@ const schema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 25000, minimum: 1000, maximum: 600000 }),
   EVENT_LOOP_DELAY_MAX_MS: Type.Integer({ default: 1000, minimum: 0 }),
   LEAK_GUARD_WINDOW_MS: Type.Integer({ default: 60000, minimum: 100 }),
-  TEST_ROUTES: Type.Boolean({ default: false }),
 
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   PG_POOL_MAX: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
@@ -98,9 +97,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const isProduction = env.NODE_ENV === 'production'
   const problems: string[] = []
-  if (isProduction && env.TEST_ROUTES) {
-    problems.push('TEST_ROUTES: got true, expected false in production (test-only switch)')
-  }
   if (isProduction && env.DATABASE_URL === undefined) {
     problems.push(
       'DATABASE_URL: got nothing, expected a postgres:// URL in production (the embedded database is for development only)',

@@ -1,64 +1,76 @@
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import { type AppOptions, buildApp } from './app.js'
 import { loadConfigOrExit } from './config-or-exit.js'
 import { describePlan, planMemory, readLimitInputs } from './memory.js'
 
 /** Exit code after the leak guard drained the process: non-zero so the platform restarts it. */
 export const EXIT_CODE_LEAK = 75
 
-const config = loadConfigOrExit()
-const plan = planMemory(readLimitInputs(config.MEMORY_LIMIT_MB))
-let exitCode = 0
+/**
+ * The process: config -> app -> listen -> graceful shutdown. Runs when this file is the entry
+ * (the bootstrap, `npm run dev`); test/fixtures/server.ts calls it with test-only routes added.
+ */
+export async function start(options: Pick<AppOptions, 'plugins'> = {}) {
+  const config = loadConfigOrExit()
+  const plan = planMemory(readLimitInputs(config.MEMORY_LIMIT_MB))
+  let exitCode = 0
 
-const app = await buildApp({
-  config,
-  plan,
-  onLeak: (report) => {
-    app.log.fatal(
-      { leak: report },
-      'leak guard: heap stayed above its threshold after full GCs; draining and exiting for a clean restart',
-    )
-    exitCode = EXIT_CODE_LEAK
-    void grace.close()
-  },
-}).catch((error: Error) => {
-  // e.g. a failed migration: one line naming the file and the database's message, then exit 1.
-  process.stderr.write(`freetier: cannot start: ${error.message}\n`)
-  process.exit(1)
-})
-
-const grace = closeWithGrace(
-  { delay: config.SHUTDOWN_TIMEOUT_MS, logger: { error: (m: unknown) => app.log.error(m) } },
-  async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'closing after an uncaught error')
-    else app.log.info({ signal }, 'shutting down: draining in-flight requests')
-    await app.close()
-    app.log.info('closed')
-    if (exitCode !== 0) process.exit(exitCode)
-  },
-)
-
-app.log.info({ plan }, describePlan(plan))
-for (const warning of plan.warnings) app.log.warn(warning)
-
-await app.listen({
-  host: config.host,
-  port: config.PORT,
-  listenTextResolver: (a) => `listening on ${a}`,
-})
-
-// Warm the request path once, then drop start-up garbage so idle RSS starts low.
-await app.inject({ method: 'GET', url: '/healthz' })
-const gc = (globalThis as { gc?: () => void }).gc
-if (gc) {
-  setImmediate(() => {
-    gc()
-    const { rss, heapUsed } = process.memoryUsage()
-    app.log.info(
-      { rssMb: Math.round(rss / 1048576), heapUsedMb: Math.round(heapUsed / 1048576) },
-      'ready (after post-start gc)',
-    )
+  const app = await buildApp({
+    config,
+    plan,
+    plugins: options.plugins,
+    onLeak: (report) => {
+      app.log.fatal(
+        { leak: report },
+        'leak guard: heap stayed above its threshold after full GCs; draining and exiting for a clean restart',
+      )
+      exitCode = EXIT_CODE_LEAK
+      void grace.close()
+    },
+  }).catch((error: Error) => {
+    // e.g. a failed migration: one line naming the file and the database's message, then exit 1.
+    process.stderr.write(`freetier: cannot start: ${error.message}\n`)
+    process.exit(1)
   })
-} else {
-  app.log.info('ready')
+
+  const grace = closeWithGrace(
+    { delay: config.SHUTDOWN_TIMEOUT_MS, logger: { error: (m: unknown) => app.log.error(m) } },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'closing after an uncaught error')
+      else app.log.info({ signal }, 'shutting down: draining in-flight requests')
+      await app.close()
+      app.log.info('closed')
+      if (exitCode !== 0) process.exit(exitCode)
+    },
+  )
+
+  app.log.info({ plan }, describePlan(plan))
+  for (const warning of plan.warnings) app.log.warn(warning)
+
+  await app.listen({
+    host: config.host,
+    port: config.PORT,
+    listenTextResolver: (a) => `listening on ${a}`,
+  })
+
+  // Warm the request path once, then drop start-up garbage so idle RSS starts low.
+  await app.inject({ method: 'GET', url: '/healthz' })
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc) {
+    setImmediate(() => {
+      gc()
+      const { rss, heapUsed } = process.memoryUsage()
+      app.log.info(
+        { rssMb: Math.round(rss / 1048576), heapUsedMb: Math.round(heapUsed / 1048576) },
+        'ready (after post-start gc)',
+      )
+    })
+  } else {
+    app.log.info('ready')
+  }
 }
+
+const entry = process.argv[1]
+if (entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url)) await start()

@@ -1,6 +1,7 @@
+import type { FastifyPluginAsync } from 'fastify'
 import t from 'tap'
-import type { App } from '../src/app.js'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/plugins/json-body.js'
+import testRoutes from './fixtures/test-routes.js'
 import { buildTestApp } from './helpers/app.js'
 import { testDatabase } from './helpers/database.js'
 import { assertUnavailable } from './helpers/http.js'
@@ -79,7 +80,7 @@ t.test('unknown routes get a JSON 404', async (t) => {
 })
 
 t.test('bad input gets a 400 naming the field and the rule', async (t) => {
-  const app = await buildTestApp(t, { TEST_ROUTES: 'true' })
+  const app = await buildTestApp(t, {}, testRoutes)
   const res = await app.inject('/__test/slow?ms=abc')
   t.equal(res.statusCode, 400)
   const body = res.json()
@@ -92,7 +93,7 @@ t.test('bad input gets a 400 naming the field and the rule', async (t) => {
 })
 
 t.test('malformed JSON is a 400, a body over 1 MiB a 413', async (t) => {
-  const app = await buildTestApp(t, { TEST_ROUTES: 'true' })
+  const app = await buildTestApp(t, {}, testRoutes)
   const bad = await app.inject({
     method: 'POST',
     url: '/__test/leak?mb=1',
@@ -115,7 +116,7 @@ t.test('JSON nested deeper than the bound is refused before parsing', async (t) 
   t.notOk(nestsDeeperThan('{"a":[{"b":[]}]}', 4))
   t.ok(nestsDeeperThan('[[[[[]]]]]', 4))
   t.notOk(nestsDeeperThan('["[[[[[[", "\\"[[[[[["]', 2), 'brackets in strings do not count')
-  const app = await buildTestApp(t, {}, (app) => {
+  const app = await buildTestApp(t, {}, async (app) => {
     app.post('/t/echo', async (request) => ({ got: request.body }))
   })
   const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`
@@ -146,7 +147,7 @@ t.test('JSON nested deeper than the bound is refused before parsing', async (t) 
 t.test(
   'a value Postgres refuses is a 400, never a 500, even where no field is named',
   async (t) => {
-    const app = await buildTestApp(t, {}, (app) => {
+    const app = await buildTestApp(t, {}, async (app) => {
       app.get('/t/cast', async (request) => {
         const { v } = request.query as { v: string }
         return (await app.db.query('SELECT $1::int AS n', [v])).rows[0]
@@ -162,17 +163,12 @@ t.test(
   },
 )
 
-t.test('test routes do not exist unless switched on', async (t) => {
-  const app = await buildTestApp(t)
-  t.equal((await app.inject('/__test/slow?ms=1')).statusCode, 404)
-})
-
 t.test(
   'errors: 5xx hide internals in production, dependency outages name the dependency',
   async (t) => {
     const { DependencyUnavailableError } = await import('../src/errors.js')
     const env = { NODE_ENV: 'production', DATABASE_URL: (await testDatabase(t)).url }
-    const app = await buildTestApp(t, env, (app) => {
+    const app = await buildTestApp(t, env, async (app) => {
       app.get('/boom', async () => {
         throw new Error('secret SQL: SELECT * FROM users')
       })
@@ -197,7 +193,9 @@ t.test(
 )
 
 t.test('the client address comes only from trusted proxy hops', async (t) => {
-  const ipRoute = (app: App) => app.get('/ip', async (request) => ({ ip: request.ip }))
+  const ipRoute: FastifyPluginAsync = async (app) => {
+    app.get('/ip', async (request) => ({ ip: request.ip }))
+  }
   const trusting = await buildTestApp(t, { TRUST_PROXY_HOPS: '2' }, ipRoute)
   const viaProxies = await trusting.inject({
     url: '/ip',

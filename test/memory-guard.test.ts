@@ -7,11 +7,14 @@ const post = (url: string) => fetch(url, { method: 'POST' })
 
 t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t) => {
   // 128 MB limit: shedding at ~109 MB RSS. Off-heap buffers raise RSS without touching the heap.
-  const proc = await startServer(t, {
-    MEMORY_LIMIT_MB: '128',
-    TEST_ROUTES: 'true',
-    EVENT_LOOP_DELAY_MAX_MS: '0',
-  })
+  const proc = await startServer(
+    t,
+    {
+      MEMORY_LIMIT_MB: '128',
+      EVENT_LOOP_DELAY_MAX_MS: '0',
+    },
+    { testRoutes: true },
+  )
   t.equal((await fetch(`${proc.url}/__test/work`)).status, 200, 'served before')
   t.equal((await post(`${proc.url}/__test/leak?kind=buffer&mb=48`)).status, 200)
   let shed: Response | undefined
@@ -30,12 +33,15 @@ t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t
 
 t.test('leak guard: heap stays high after full GCs -> log, drain, exit non-zero', async (t) => {
   // 256 MB limit: old space 128 MB, leak guard at ~102 MB heap used, shedding at ~115 MB.
-  const proc = await startServer(t, {
-    MEMORY_LIMIT_MB: '256',
-    TEST_ROUTES: 'true',
-    LEAK_GUARD_WINDOW_MS: '1000',
-    EVENT_LOOP_DELAY_MAX_MS: '0',
-  })
+  const proc = await startServer(
+    t,
+    {
+      MEMORY_LIMIT_MB: '256',
+      LEAK_GUARD_WINDOW_MS: '1000',
+      EVENT_LOOP_DELAY_MAX_MS: '0',
+    },
+    { testRoutes: true },
+  )
   // Leak until the live heap (measured after a full GC, as the guard measures it) is above the
   // guard's threshold, not further: the heap limit itself is only ~25 MB above it. The guard may
   // fire and close the server mid-loop, which ends the loop too.
@@ -62,12 +68,15 @@ t.test('leak guard: heap stays high after full GCs -> log, drain, exit non-zero'
 })
 
 t.test('no leak, no exit: a steady heap under the threshold keeps serving', async (t) => {
-  const proc = await startServer(t, {
-    MEMORY_LIMIT_MB: '256',
-    TEST_ROUTES: 'true',
-    LEAK_GUARD_WINDOW_MS: '200',
-    EVENT_LOOP_DELAY_MAX_MS: '0',
-  })
+  const proc = await startServer(
+    t,
+    {
+      MEMORY_LIMIT_MB: '256',
+      LEAK_GUARD_WINDOW_MS: '200',
+      EVENT_LOOP_DELAY_MAX_MS: '0',
+    },
+    { testRoutes: true },
+  )
   t.equal((await post(`${proc.url}/__test/leak?mb=16`)).status, 200)
   await new Promise((r) => setTimeout(r, 1000))
   t.equal((await fetch(`${proc.url}/healthz`)).status, 200)

@@ -1,12 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify'
 import t, { type Test } from 'tap'
-import type { App } from '../src/app.js'
 import { buildTestApp } from './helpers/app.js'
 import { hungRedis, randomPrefix } from './helpers/redis.js'
 import { redis as redisService } from './helpers/services.js'
 
 const service = await redisService()
 
-const apiRoute = (app: App) => app.get('/api/ping', async () => ({ pong: true }))
+const apiRoute: FastifyPluginAsync = async (app) => {
+  app.get('/api/ping', async () => ({ pong: true }))
+}
 
 async function limitedApp(t: Test, env: Record<string, string> = {}) {
   return buildTestApp(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute', ...env }, apiRoute)

@@ -122,14 +122,15 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
     const app = await buildTestApp(
       t,
       { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, REDIS_MAX_CONNECTIONS: '3', CACHE_L1: 'false' },
-      (app) =>
+      async (app) => {
         app.get<{ Params: { id: string } }>('/api/item/:id', async (request) => {
           const { value } = await app.cache.queries.getOrLoad(request.params.id, async () => {
             loads++
             return { id: request.params.id }
           })
           return value
-        }),
+        })
+      },
     )
     let peak = 0
     let sampling = true
@@ -161,7 +162,7 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
       const app = await buildTestApp(
         t,
         { REDIS_URL: hung, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_MAX: '1000' },
-        (app) =>
+        async (app) => {
           app.get<{ Params: { id: string } }>('/api/item/:id', async (request, reply) => {
             const result = await app.cache.queries.getOrLoad(request.params.id, async () => {
               loads++
@@ -169,7 +170,8 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
             })
             reply.header('x-cache', result.source)
             return result.value
-          }),
+          })
+        },
       )
       t.ok(performance.now() - started < 2000, 'start is not held up by the hung server')
       let slowest = 0

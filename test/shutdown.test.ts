@@ -22,7 +22,7 @@ const statusLines = (raw: string) =>
   [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))
 
 t.test('SIGTERM: the request in flight finishes, the next gets 503, exit 0', async (t) => {
-  const proc = await startServer(t, { TEST_ROUTES: 'true' })
+  const proc = await startServer(t, {}, { testRoutes: true })
   const client = rawClient(proc.port)
   client.send('/__test/slow?ms=1500')
   await new Promise((r) => setTimeout(r, 300))
@@ -43,7 +43,7 @@ t.test('SIGTERM: the request in flight finishes, the next gets 503, exit 0', asy
 })
 
 t.test('a request longer than the shutdown budget: exit 1 once the budget runs out', async (t) => {
-  const proc = await startServer(t, { TEST_ROUTES: 'true', SHUTDOWN_TIMEOUT_MS: '1000' })
+  const proc = await startServer(t, { SHUTDOWN_TIMEOUT_MS: '1000' }, { testRoutes: true })
   const pending = fetch(`${proc.url}/__test/slow?ms=20000`).catch(() => 'cut')
   await new Promise((r) => setTimeout(r, 200))
   proc.child.kill('SIGTERM')
@@ -54,7 +54,7 @@ t.test('a request longer than the shutdown budget: exit 1 once the budget runs o
 })
 
 t.test('a second signal exits at once', async (t) => {
-  const proc = await startServer(t, { TEST_ROUTES: 'true' })
+  const proc = await startServer(t, {}, { testRoutes: true })
   const pending = fetch(`${proc.url}/__test/slow?ms=20000`).catch(() => 'cut')
   await new Promise((r) => setTimeout(r, 200))
   proc.child.kill('SIGTERM')

@@ -104,10 +104,14 @@ t.test('the event loop stays responsive while the pool renders a large document'
 })
 
 t.test('a full queue answers 503 with Retry-After naming the worker pool', async (t) => {
-  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '1' }, (app) => {
-    defineTestTask(app)
-    app.get('/t/held', async () => app.workers.run('test', { kind: 'gate', gate: held.buffer }))
-  })
+  const app = await buildWorkerTestApp(
+    t,
+    { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '1' },
+    async (app) => {
+      defineTestTask(app)
+      app.get('/t/held', async () => app.workers.run('test', { kind: 'gate', gate: held.buffer }))
+    },
+  )
   const held = gate()
   const running = app.inject('/t/held')
   const queued = app.inject('/t/held')
@@ -142,7 +146,7 @@ t.test('a task past WORKER_TASK_TIMEOUT_MS answers 504 and its worker is replace
   const app = await buildWorkerTestApp(
     t,
     { WORKER_THREADS: '1', WORKER_TASK_TIMEOUT_MS: '3000' },
-    (a) => {
+    async (a) => {
       defineTestTask(a)
       a.get('/t/stuck', async () => a.workers.run('test', { kind: 'gate', gate: stuck.buffer }))
     },
@@ -182,7 +186,7 @@ t.test('a worker that dies mid-task fails only its task; queued tasks still run'
 })
 
 t.test('a task that exhausts its heap fails cleanly; the next one succeeds', async (t) => {
-  const app = await buildWorkerTestApp(t, {}, (app) => {
+  const app = await buildWorkerTestApp(t, {}, async (app) => {
     defineTestTask(app)
     app.get('/t/exhaust', async () => app.workers.run('test', { kind: 'exhaust' }))
   })

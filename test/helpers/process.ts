@@ -9,6 +9,8 @@ import { testDatabase } from './database.js'
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const BOOTSTRAP = join(ROOT, 'dist', 'scripts', 'start.js')
 export const SERVER = join(ROOT, 'dist', 'src', 'server.js')
+/** The server plus the test-only routes (test/fixtures/test-routes.ts), for process tests. */
+export const TEST_SERVER = join(ROOT, 'dist', 'test', 'fixtures', 'server.js')
 
 export { freePort }
 
@@ -35,11 +37,17 @@ export interface RunningProcess {
 /**
  * Starts a real node process (the bootstrap by default) and stops it when the test ends. Without
  * DATABASE_URL in env it gets a fresh database of its own (testDatabase); pass DATABASE_URL: ''
- * to run the embedded default instead (then also set PGLITE_DATA_DIR to a temp dir).
+ * to run the embedded default instead (then also set PGLITE_DATA_DIR to a temp dir). `args`
+ * follow the script (the bootstrap takes the entry to run: TEST_SERVER for the test routes).
  */
 export async function startProcess(
   t: Test,
-  options: { env?: Record<string, string>; script?: string; nodeArgs?: string[] } = {},
+  options: {
+    env?: Record<string, string>
+    script?: string
+    args?: string[]
+    nodeArgs?: string[]
+  } = {},
 ): Promise<RunningProcess> {
   const port = await freePort()
   const database =
@@ -48,7 +56,7 @@ export async function startProcess(
       : ({} as Record<string, string>)
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), options.script ?? BOOTSTRAP],
+    [...(options.nodeArgs ?? []), options.script ?? BOOTSTRAP, ...(options.args ?? [])],
     {
       cwd: ROOT,
       env: {
@@ -139,9 +147,16 @@ export async function startProcess(
   }
 }
 
-/** Starts the real bootstrap and waits until the server has listened and run its start-up GC. */
-export async function startServer(t: Test, env: Record<string, string> = {}) {
-  const proc = await startProcess(t, { env })
+/**
+ * Starts the real bootstrap and waits until the server has listened and run its start-up GC.
+ * `testRoutes: true` runs TEST_SERVER (the same server with the /__test routes) instead.
+ */
+export async function startServer(
+  t: Test,
+  env: Record<string, string> = {},
+  options: { testRoutes?: boolean } = {},
+) {
+  const proc = await startProcess(t, { env, args: options.testRoutes ? [TEST_SERVER] : [] })
   await proc.waitForLine(/"msg":"ready/)
   return proc
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Test } from 'tap'
-import type { App } from '../../src/app.js'
 import type testTask from '../fixtures/workers/test-task.js'
 import { buildTestApp } from './app.js'
 
@@ -14,7 +14,7 @@ declare module '../../src/workers/tasks.js' {
 export const TEST_TASK = new URL('../fixtures/workers/test-task.js', import.meta.url).href
 
 /** Makes the test-only task runnable as `app.workers.run('test', ...)`. */
-export function defineTestTask(app: App) {
+export function defineTestTask(app: FastifyInstance) {
   app.workers.define('test', TEST_TASK)
 }
 
@@ -63,7 +63,7 @@ export async function waitFor(
 export function buildWorkerTestApp(
   t: Test,
   env: Record<string, string> = {},
-  extend?: (app: App) => void,
+  plugins?: FastifyPluginAsync | FastifyPluginAsync[],
 ) {
-  return buildTestApp(t, { MEMORY_LIMIT_MB: '1024', ...env }, extend)
+  return buildTestApp(t, { MEMORY_LIMIT_MB: '1024', ...env }, plugins)
 }
