@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
-import { poolSettings, tlsFromUrl } from '../src/db/connection.js'
+import { poolSettings } from '../src/db/connection.js'
 import { escapeGlob, MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
 import { isDataException, isUnavailable, query, toQueryError } from '../src/db/query.js'
 import { DependencyUnavailableError, InvalidInputError } from '../src/errors.js'
@@ -10,24 +10,6 @@ import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
-
-t.test('TLS follows the URL sslmode with libpq meanings', async (t) => {
-  const base = 'postgres://u:p@db.example:5432/app'
-  t.same(tlsFromUrl(base), { connectionString: base, sslmode: 'unset', ssl: false })
-  t.same(tlsFromUrl(`${base}?sslmode=disable`), {
-    connectionString: base,
-    sslmode: 'disable',
-    ssl: false,
-  })
-  t.same(tlsFromUrl(`${base}?sslmode=require`).ssl, { rejectUnauthorized: false })
-  t.same(tlsFromUrl(`${base}?sslmode=prefer`).ssl, { rejectUnauthorized: false })
-  t.same(tlsFromUrl(`${base}?sslmode=allow`).ssl, false)
-  t.same(tlsFromUrl(`${base}?sslmode=verify-full`).ssl, { rejectUnauthorized: true })
-  const ca = tlsFromUrl(`${base}?sslmode=verify-ca&application_name=x`)
-  t.equal(ca.connectionString, `${base}?application_name=x`, 'sslmode removed, the rest kept')
-  t.equal((ca.ssl as { rejectUnauthorized: boolean }).rejectUnauthorized, true)
-  t.throws(() => tlsFromUrl(`${base}?sslmode=bogus`), /sslmode=bogus is not one of/)
-})
 
 t.test('pool settings come from config; embedded means one connection', async (t) => {
   const config = testConfig({ PG_POOL_MAX: '7', PG_STATEMENT_TIMEOUT_MS: '2500' })

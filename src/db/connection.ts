@@ -1,5 +1,5 @@
-import type { ConnectionOptions } from 'node:tls'
-import type { PoolConfig } from 'pg'
+import type { ClientConfig, PoolConfig } from 'pg'
+import { parse, toClientConfig } from 'pg-connection-string'
 import type { Config } from '../config.js'
 
 /** Every connection the app opens says who it is in pg_stat_activity. */
@@ -22,41 +22,25 @@ const SSL_MODES: readonly string[] = [
 ]
 
 /**
- * TLS as libpq reads `sslmode` (pg's own parser treats `require` like `verify-full`, which
- * refuses the self-signed certificates managed databases often use). pg cannot fall back from
- * TLS to plain text, so `allow` connects in plain text and `prefer` requires TLS without
- * verifying the certificate. Returns the URL without `sslmode` so pg does not override `ssl`.
+ * The connection a URL describes, with `sslmode` as libpq means it: pg's own parser
+ * (pg-connection-string) in its libpq-compatible mode decides, reading `sslrootcert`, `sslcert`
+ * and `sslkey` files as libpq does (`require` with a root certificate verifies the CA like
+ * `verify-ca`; `verify-ca` checks the chain but not the host name). The result carries no
+ * connection string, so pg never re-parses the URL with its other, stricter defaults. pg
+ * cannot fall back between TLS and plain text, so `allow` connects in plain text (libpq's first
+ * try) and `prefer` requires TLS without verifying the certificate.
  */
-export function tlsFromUrl(url: string): {
-  connectionString: string
+export function connectionFromUrl(url: string): {
+  connection: ClientConfig
   sslmode: SslMode | 'unset'
-  ssl: false | ConnectionOptions
 } {
-  const parsed = new URL(url)
-  const mode = parsed.searchParams.get('sslmode')
-  if (mode === null) return { connectionString: url, sslmode: 'unset', ssl: false }
-  if (!SSL_MODES.includes(mode)) {
+  const mode = new URL(url).searchParams.get('sslmode')
+  if (mode !== null && !SSL_MODES.includes(mode)) {
     throw new Error(`DATABASE_URL: sslmode=${mode} is not one of ${SSL_MODES.join(', ')}`)
   }
-  parsed.searchParams.delete('sslmode')
-  const connectionString = parsed.toString()
-  const sslmode = mode as SslMode
-  switch (sslmode) {
-    case 'disable':
-    case 'allow':
-      return { connectionString, sslmode, ssl: false }
-    case 'prefer':
-    case 'require':
-      return { connectionString, sslmode, ssl: { rejectUnauthorized: false } }
-    case 'verify-ca':
-      return {
-        connectionString,
-        sslmode,
-        ssl: { rejectUnauthorized: true, checkServerIdentity: () => undefined },
-      }
-    case 'verify-full':
-      return { connectionString, sslmode, ssl: { rejectUnauthorized: true } }
-  }
+  const connection = toClientConfig(parse(url, { useLibpqCompat: true }))
+  if (mode === 'allow') connection.ssl = false
+  return { connection, sslmode: (mode as SslMode | null) ?? 'unset' }
 }
 
 export interface PoolSettings {
@@ -82,15 +66,14 @@ export function poolSettings(
 ): PoolSettings {
   const embedded = options.embedded ?? false
   const applicationName = options.applicationName ?? APPLICATION_NAME
-  const { connectionString, ssl, sslmode } = tlsFromUrl(url)
+  const { connection, sslmode } = connectionFromUrl(url)
   // PGlite runs one query at a time for the whole database: one connection, no interleaving.
   const max = embedded ? 1 : config.PG_POOL_MAX
   const statementTimeoutMs = config.PG_STATEMENT_TIMEOUT_MS
   const queryTimeoutMs = statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS
   return {
     config: {
-      connectionString,
-      ssl,
+      ...connection,
       max,
       idleTimeoutMillis: IDLE_TIMEOUT_MS,
       connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
