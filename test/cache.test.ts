@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
 import { RedisL2 } from '../src/cache/l2.js'
+import { buildTestApp } from './helpers/app.js'
 import { cachedApp, eventually } from './helpers/cache.js'
+import { testDatabase } from './helpers/database.js'
 import { randomPrefix, testClient } from './helpers/redis.js'
 import { redis as redisService } from './helpers/services.js'
 
@@ -33,6 +36,51 @@ function tierTests(t: Test, env: () => Record<string, string>) {
     t.match(s.namespaces.queries, { ttlSeconds: 3, hits: 2, misses: 2 })
   })
 
+  t.test(
+    'a cached value is the text its route schema makes, sent unchanged by any tier',
+    async (t) => {
+      const shared: Record<string, string> = { ...env(), DATABASE_URL: (await testDatabase(t)).url }
+      let loads = 0
+      const route = async (app: FastifyInstance) => {
+        app.get(
+          '/thing',
+          {
+            schema: {
+              response: {
+                200: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'integer' },
+                    at: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          async (_request, reply) => {
+            const cached = await app.cache.queries.getOrLoad('thing', async () => {
+              loads++
+              return reply.cacheText({ id: 7, at: new Date(0), secret: 'not in the schema' })
+            })
+            return reply.sendCached(cached)
+          },
+        )
+      }
+      const a = await buildTestApp(t, shared, route)
+      const b = await buildTestApp(t, shared, route)
+      const expected = '{"id":7,"at":"1970-01-01T00:00:00.000Z"}'
+      const tiers = []
+      for (const app of [a, a, b, b]) {
+        const res = await app.inject('/thing')
+        t.equal(res.body, expected, `x-cache ${res.headers['x-cache']}: the schema's text`)
+        t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+        tiers.push(res.headers['x-cache'])
+      }
+      t.same(tiers, shared.REDIS_URL ? ['miss', 'l1', 'l2', 'l1'] : ['miss', 'l1', 'miss', 'l1'])
+      t.equal(loads, shared.REDIS_URL ? 1 : 2)
+    },
+  )
+
   t.test('L1 stays within its byte budget after far more is inserted', async (t) => {
     // A 4 MB budget; 600 values of 20 KB = 12 MB.
     const budget = 4 * 1024 * 1024
@@ -57,13 +105,17 @@ function tierTests(t: Test, env: () => Record<string, string>) {
     const load = async () => {
       calls++
       await sleep(50)
-      return { calls }
+      return JSON.stringify({ calls })
     }
     const results = await Promise.all(
       Array.from({ length: 100 }, () => app.cache.queries.getOrLoad('hot', load)),
     )
     t.equal(calls, 1)
-    t.ok(results.every((r) => r.source === 'miss' && r.value.calls === 1))
+    t.ok(results.every((r) => r.source === 'miss' && r.text === '{"calls":1}'))
+    t.ok(
+      results.every((r) => r.text === results[0]?.text),
+      'every waiter gets the one text the load made',
+    )
     t.equal((await app.cache.queries.getOrLoad('hot', load)).source, 'l1')
   })
 
@@ -81,7 +133,7 @@ function tierTests(t: Test, env: () => Record<string, string>) {
     t.ok(results.every((r) => r.status === 'rejected'))
     t.equal(calls, 1)
     const ok = await app.cache.queries.getOrLoad('bad', async () => 'fine')
-    t.same(ok, { value: 'fine', source: 'miss' })
+    t.same(ok, { text: 'fine', bytes: 4, source: 'miss' })
   })
 
   t.test('invalidate by key, tag and prefix', async (t) => {
@@ -118,14 +170,14 @@ function tierTests(t: Test, env: () => Record<string, string>) {
     await app.cache.queries.invalidate({ keys: ['k'] })
     const fresh = app.cache.queries.getOrLoad('k', async () => 'new')
     release()
-    t.same(await pending, { value: 'old', source: 'miss' })
-    t.same(
+    t.match(await pending, { text: 'old', source: 'miss' })
+    t.match(
       await fresh,
-      { value: 'new', source: 'miss' },
+      { text: 'new', source: 'miss' },
       'a read after the write does not join the old load',
     )
-    t.same(await app.cache.queries.getOrLoad('k', async () => 'again'), {
-      value: 'new',
+    t.match(await app.cache.queries.getOrLoad('k', async () => 'again'), {
+      text: 'new',
       source: 'l1',
     })
   })

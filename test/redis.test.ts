@@ -123,12 +123,12 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
       t,
       { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, REDIS_MAX_CONNECTIONS: '3', CACHE_L1: 'false' },
       async (app) => {
-        app.get<{ Params: { id: string } }>('/api/item/:id', async (request) => {
-          const { value } = await app.cache.queries.getOrLoad(request.params.id, async () => {
+        app.get<{ Params: { id: string } }>('/api/item/:id', async (request, reply) => {
+          const cached = await app.cache.queries.getOrLoad(request.params.id, async () => {
             loads++
-            return { id: request.params.id }
+            return JSON.stringify({ id: request.params.id })
           })
-          return value
+          return reply.sendCached(cached)
         })
       },
     )
@@ -164,12 +164,11 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
         { REDIS_URL: hung, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_MAX: '1000' },
         async (app) => {
           app.get<{ Params: { id: string } }>('/api/item/:id', async (request, reply) => {
-            const result = await app.cache.queries.getOrLoad(request.params.id, async () => {
+            const cached = await app.cache.queries.getOrLoad(request.params.id, async () => {
               loads++
-              return { id: request.params.id }
+              return JSON.stringify({ id: request.params.id })
             })
-            reply.header('x-cache', result.source)
-            return result.value
+            return reply.sendCached(cached)
           })
         },
       )

@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache'
 
 export interface L1Entry {
-  value: unknown
-  /** Bytes of the serialized value: what the byte budget counts. */
+  /** The value's text, as it is sent. */
+  text: string
+  /** UTF-8 bytes of the text: what the byte budget counts. */
   bytes: number
   tags: readonly string[]
   /** Date.now() when stored, to distrust old entries while invalidations cannot arrive. */
@@ -34,7 +35,7 @@ const namespaceOf = (full: string) => full.slice(0, full.indexOf(SEPARATOR))
 
 /**
  * The in-process tier: one lru-cache shared by every namespace (so the byte budget is one number),
- * bounded by the serialized bytes of its values and by entry count, each entry with its
+ * bounded by the bytes of its values' text and by entry count, each entry with its
  * namespace's TTL. Keeps a tag index and per-namespace counters.
  */
 export class L1Store {

@@ -4,8 +4,12 @@ import type { Invalidation, RedisL2 } from './l2.js'
 
 export type CacheSource = 'l1' | 'l2' | 'miss'
 
-export interface Cached<T> {
-  value: T
+/** A cached value as it travels: its text, made once by the loader, and where it came from. */
+export interface Cached {
+  /** What the loader returned (e.g. the route's serialized JSON, or HTML): sent as it is. */
+  text: string
+  /** UTF-8 bytes of `text`: what the L1 budget counts and what a response will occupy. */
+  bytes: number
   source: CacheSource
 }
 
@@ -34,35 +38,56 @@ export interface NamespaceOptions {
  * One cache namespace (`views`, `queries`): get-or-load through L1 then L2 then the loader, with
  * one load per key at a time, and invalidation of L1, L2 and the other instances' L1.
  *
- * Values are JSON values: what the loader returns is serialized once (to measure it and for
- * Redis) and every caller, whatever the tier, receives the same JSON round trip of it.
- * Treat them as read-only: an L1 hit hands out the stored object itself.
+ * Values are text: the loader returns the value already serialized (a route uses
+ * `reply.cacheText`, so the text is what its response schema makes), and that one string is
+ * measured, kept in L1, written to Redis and sent, never parsed or serialized again.
  */
 export class CacheNamespace {
   readonly name: string
   readonly ttlMs: number
-  readonly #flights = new Map<string, Promise<Cached<unknown>>>()
+  readonly #flights = new Map<string, Promise<Cached | undefined>>()
   /** Bumped by every invalidation; a load that saw another value does not store its result. */
   #generation = 0
   /** An invalidation could not reach Redis: L2 is not trusted until it has been cleared. */
   #l2Dirty = false
   #recovering: Promise<void> | undefined
-  readonly #counts = { l1Hits: 0, l2Hits: 0, misses: 0, l2Errors: 0, l2TooLarge: 0, l2Refused: 0 }
+  readonly #counts = {
+    l1Hits: 0,
+    l2Hits: 0,
+    misses: 0,
+    l1TooLarge: 0,
+    l2Errors: 0,
+    l2TooLarge: 0,
+    l2Refused: 0,
+  }
 
   constructor(private readonly options: NamespaceOptions) {
     this.name = options.name
     this.ttlMs = options.ttlSeconds * 1000
   }
 
-  /** The cached value for `key`, else what `load` returns (then cached); and where it came from. */
-  getOrLoad<T>(key: string, load: () => Promise<T>, options: LoadOptions = {}): Promise<Cached<T>> {
+  /**
+   * The cached text for `key`, else what `load` returns (then cached), with where it came from.
+   * A load that returns undefined (e.g. an unknown id) gives undefined and caches nothing.
+   */
+  getOrLoad(key: string, load: () => Promise<string>, options?: LoadOptions): Promise<Cached>
+  getOrLoad(
+    key: string,
+    load: () => Promise<string | undefined>,
+    options?: LoadOptions,
+  ): Promise<Cached | undefined>
+  getOrLoad(
+    key: string,
+    load: () => Promise<string | undefined>,
+    options: LoadOptions = {},
+  ): Promise<Cached | undefined> {
     const entry = this.options.l1?.get(this.name, key)
     if (entry && Date.now() - entry.storedAt <= this.options.l1MaxAgeMs()) {
       this.#counts.l1Hits++
-      return Promise.resolve({ value: entry.value as T, source: 'l1' })
+      return Promise.resolve({ text: entry.text, bytes: entry.bytes, source: 'l1' })
     }
     const inFlight = this.#flights.get(key)
-    if (inFlight) return inFlight as Promise<Cached<T>>
+    if (inFlight) return inFlight
     const flight = this.#fill(key, load, options.tags ?? []).finally(() => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
     })
@@ -70,7 +95,11 @@ export class CacheNamespace {
     return flight
   }
 
-  async #fill<T>(key: string, load: () => Promise<T>, tags: readonly string[]): Promise<Cached<T>> {
+  async #fill(
+    key: string,
+    load: () => Promise<string | undefined>,
+    tags: readonly string[],
+  ): Promise<Cached | undefined> {
     const generation = this.#generation
     const { l2 } = this.options
     let epoch: string | undefined
@@ -79,40 +108,46 @@ export class CacheNamespace {
         const found = await l2.get(this.name, key)
         epoch = found.epoch
         if (found.raw !== null) {
-          const value = JSON.parse(found.raw) as T
+          const bytes = Buffer.byteLength(found.raw)
           this.#counts.l2Hits++
-          this.#keep(key, value, Buffer.byteLength(found.raw), tags, generation)
-          return { value, source: 'l2' }
+          this.#keep(key, found.raw, bytes, tags, generation)
+          return { text: found.raw, bytes, source: 'l2' }
         }
       } catch (error) {
         this.#l2Failed(error, 'read')
       }
     }
     this.#counts.misses++
-    const loaded = await load()
-    const raw = JSON.stringify(loaded)
-    if (raw === undefined) return { value: loaded, source: 'miss' }
-    const value = JSON.parse(raw) as T
-    const bytes = Buffer.byteLength(raw)
-    this.#keep(key, value, bytes, tags, generation)
+    const text = await load()
+    if (text === undefined) return undefined
+    const bytes = Buffer.byteLength(text)
+    this.#keep(key, text, bytes, tags, generation)
     if (l2 && epoch !== undefined && generation === this.#generation) {
       if (bytes > this.options.l2MaxValueBytes) {
         this.#counts.l2TooLarge++
       } else {
         try {
-          const stored = await l2.set(this.name, key, raw, this.ttlMs, tags, epoch)
+          const stored = await l2.set(this.name, key, text, this.ttlMs, tags, epoch)
           if (!stored) this.#counts.l2Refused++
         } catch (error) {
           this.#l2Failed(error, 'write')
         }
       }
     }
-    return { value, source: 'miss' }
+    return { text, bytes, source: 'miss' }
   }
 
-  #keep(key: string, value: unknown, bytes: number, tags: readonly string[], generation: number) {
-    if (generation !== this.#generation) return
-    this.options.l1?.set(this.name, key, { value, bytes, tags, storedAt: Date.now() }, this.ttlMs)
+  /**
+   * Into L1 unless an invalidation came in since the load began. A value over L1's per-entry
+   * cap (an eighth of the budget) is not kept: it would evict many small ones; it is counted
+   * (`l1.skippedTooLarge`), and concurrent readers of its key still share its one load.
+   */
+  #keep(key: string, text: string, bytes: number, tags: readonly string[], generation: number) {
+    const { l1 } = this.options
+    if (!l1 || generation !== this.#generation) return
+    if (!l1.set(this.name, key, { text, bytes, tags, storedAt: Date.now() }, this.ttlMs)) {
+      this.#counts.l1TooLarge++
+    }
   }
 
   #l2Failed(error: unknown, during: string) {
@@ -199,6 +234,7 @@ export class CacheNamespace {
             hits: this.#counts.l1Hits,
             entries: counters?.entries ?? 0,
             bytes: counters?.bytes ?? 0,
+            skippedTooLarge: this.#counts.l1TooLarge,
           }
         : { enabled: false },
       l2: {

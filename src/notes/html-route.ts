@@ -38,8 +38,8 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params
-      // An unknown id loads undefined, which is not cached.
-      const { value: html, source } = await cache.views.getOrLoad(
+      // An unknown id loads undefined, which is not cached. The HTML is the cached text itself.
+      const html = await cache.views.getOrLoad(
         noteHtmlKey(id),
         async () => {
           const note = await getNote(db, id)
@@ -49,13 +49,12 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
         },
         { tags: [noteViewsTag(id)] },
       )
-      if (html === undefined) throw new NoteNotFoundError(id)
+      if (!html) throw new NoteNotFoundError(id)
       return reply
-        .header('x-cache', source)
         .type('text/html; charset=utf-8')
         .header('content-security-policy', CONTENT_SECURITY_POLICY)
         .header('x-content-type-options', 'nosniff')
-        .send(html)
+        .sendCached(html)
     },
   )
 }

@@ -30,17 +30,18 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 
+  // Reads are cached as the text the route's response schema makes (`reply.cacheText`): loaded
+  // and serialized once, then sent as they are from either tier (`reply.sendCached`).
   app.get(
     '/api/notes',
     { schema: { querystring: NoteListQuery, response: { 200: NoteList } } },
     async (request, reply) => {
       const page = await cache.queries.getOrLoad(
         listKey(request.query),
-        () => listNotes(db, request.query),
+        async () => reply.cacheText(await listNotes(db, request.query)),
         { tags: [LIST_TAG] },
       )
-      reply.header('x-cache', page.source)
-      return page.value
+      return reply.sendCached(page)
     },
   )
 
@@ -50,12 +51,12 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { id } = request.params
       // An unknown id loads undefined, which is not cached: creating it later needs no purge.
-      const { value: note, source } = await cache.queries.getOrLoad(noteKey(id), () =>
-        getNote(db, id),
-      )
+      const note = await cache.queries.getOrLoad(noteKey(id), async () => {
+        const found = await getNote(db, id)
+        return found && reply.cacheText(found)
+      })
       if (!note) throw new NoteNotFoundError(id)
-      reply.header('x-cache', source)
-      return note
+      return reply.sendCached(note)
     },
   )
 

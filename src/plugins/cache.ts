@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import { L1Store } from '../cache/l1.js'
 import { type Invalidation, RedisL2 } from '../cache/l2.js'
-import { CacheNamespace } from '../cache/namespace.js'
+import { type Cached, CacheNamespace } from '../cache/namespace.js'
 
 export type { Cached, CacheSource, LoadOptions } from '../cache/namespace.js'
 
@@ -17,6 +17,35 @@ declare module 'fastify' {
   interface FastifyInstance {
     cache: Cache
   }
+  interface FastifyReply {
+    /**
+     * The text to cache for `value`: what this route's response schema makes of it (for the
+     * reply's status, 200 unless set), i.e. exactly what Fastify would have sent.
+     */
+    cacheText(value: unknown): string
+    /**
+     * Sends a cached value's text as it is (no serializer runs: it was made by the route's
+     * `reply.serialize` when loaded), with `x-cache` and, unless the route set one, the JSON
+     * content type.
+     */
+    sendCached(cached: Cached): FastifyReply
+  }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+function cacheText(this: FastifyReply, value: unknown): string {
+  const text = this.serialize(value)
+  if (typeof text !== 'string') throw new TypeError('a cached value must serialize to a string')
+  return text
+}
+
+function sendCached(this: FastifyReply, cached: Cached): FastifyReply {
+  this.header('x-cache', cached.source)
+  // Fastify sends a string as it is when the content type says JSON; without one, it would
+  // call it text/plain.
+  if (!this.hasHeader('content-type')) this.type(JSON_TYPE)
+  return this.send(cached.text)
 }
 
 /**
@@ -64,6 +93,8 @@ async function cache(app: FastifyInstance) {
     queries: make('queries', config.CACHE_QUERIES_TTL),
   }
   app.decorate('cache', namespaces)
+  app.decorateReply('cacheText', cacheText)
+  app.decorateReply('sendCached', sendCached)
   const all = Object.values(namespaces) as CacheNamespace[]
 
   if (redis && command && subscriber) {

@@ -16,17 +16,16 @@ export async function cachedApp(t: Test, env: Record<string, string> = {}, cache
     '/item/:ns/:id',
     async (request, reply) => {
       const { ns, id } = request.params
-      const result = await app.cache[ns].getOrLoad(
+      const cached = await app.cache[ns].getOrLoad(
         id,
         async () => {
           const n = (loads.get(`${ns}/${id}`) ?? 0) + 1
           loads.set(`${ns}/${id}`, n)
-          return { id, n, pad: 'x'.repeat(Number(request.query.kb ?? 0) * 1024) }
+          return JSON.stringify({ id, n, pad: 'x'.repeat(Number(request.query.kb ?? 0) * 1024) })
         },
         { tags: [`group:${id.split('-')[0]}`] },
       )
-      reply.header('x-cache', result.source)
-      return result.value
+      return reply.sendCached(cached)
     },
   )
   await app.ready()
