@@ -11,6 +11,7 @@ import type { MemoryPlan } from './memory.js'
 import notes from './notes/index.js'
 import { packageInfo } from './package-info.js'
 import cache from './plugins/cache.js'
+import cors from './plugins/cors.js'
 import db from './plugins/db.js'
 import errors from './plugins/errors.js'
 import jsonBody from './plugins/json-body.js'
@@ -19,6 +20,7 @@ import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
 import rateLimiting from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import securityHeaders from './plugins/security-headers.js'
 import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
 import health from './routes/health.js'
@@ -81,6 +83,8 @@ export async function buildApp(options: AppOptions) {
 
   await app.register(errors)
   await app.register(jsonBody)
+  await app.register(securityHeaders)
+  await app.register(cors)
   await app.register(probes)
   await app.register(loadShedding)
   await app.register(leakGuard, {

@@ -45,6 +45,10 @@ const schema = Type.Object({
   WORKER_IDLE_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
   WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 10 }),
   WORKER_MAX_QUEUE: Type.Integer({ default: 32, minimum: 0 }),
+
+  // Comma-separated origins allowed to call the API from a browser; unset: same-origin only.
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  SECURITY_HEADERS: Type.Boolean({ default: true }),
 })
 
 export type Env = Static<typeof schema>
@@ -55,7 +59,12 @@ export interface Config extends Env {
   host: string
   /** Number of proxy hops to trust (Cloudflare + Render's proxy = 2 on Render), or false. */
   trustProxy: number | false
+  /** CORS_ORIGINS as a list (empty: no cross-origin access). */
+  corsOrigins: string[]
 }
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+const ORIGIN = /^https?:\/\/[^/\s?#]+$/
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -102,6 +111,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'DATABASE_URL: got nothing, expected a postgres:// URL in production (the embedded database is for development only)',
     )
   }
+  const corsOrigins = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+  for (const origin of corsOrigins.filter((o) => !ORIGIN.test(o))) {
+    problems.push(
+      `CORS_ORIGINS: got ${JSON.stringify(origin)}, expected origins like https://app.example.com (scheme and host, no path), comma-separated`,
+    )
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const onPlatform = env.RENDER !== undefined
   const hops = env.TRUST_PROXY_HOPS ?? (onPlatform ? 2 : 0)
@@ -110,5 +128,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     isProduction,
     host: env.HOST ?? (onPlatform || isProduction ? '0.0.0.0' : '127.0.0.1'),
     trustProxy: hops > 0 ? hops : false,
+    corsOrigins,
   }
 }
