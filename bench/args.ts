@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { SCENARIOS } from './scenarios.js'
 
 /** Everything one `npm run bench` invocation is asked to do. */
 export interface BenchOptions {
@@ -8,31 +9,30 @@ export interface BenchOptions {
   /** Seconds of unmeasured load before each scenario (JIT, caches, pools). */
   warmupS: number
   connections: number
-  /** MEMORY_LIMIT_MB of the standard run. */
-  memoryLimitMb: number
+  /** The box: CPU quota (share of one core) and memory limit of each server process. */
+  cpus: number
+  memoryMb: number
+  /** Run each server in a cgroup box (where the OS allows); false: pinned with taskset only. */
+  box: boolean
   /** Scenario names to run; undefined: all. */
   scenarios: string[] | undefined
   /** Directory the JSON, markdown and SVG are written to. */
   outDir: string
   embedded: boolean
-  /** Soak mode: minutes of mixed load at `soakMemoryLimitMb`; undefined: the standard run. */
+  /** Soak mode: minutes of mixed load at `soakMemoryMb`; undefined: the standard run. */
   soakMinutes: number | undefined
-  soakMemoryLimitMb: number
-  overloadConnections: number
-  overloadMemoryLimitMb: number
-  /** Notes seeded before the first measurement. */
-  notes: number
-  /** Spawns per process kind for the boot-time and idle-RSS medians. */
+  soakMemoryMb: number
+  /** Spawns per process kind for the cold-start and idle-RSS medians. */
   boots: number
   /** Admin URL used to create (and drop) the bench's own database. */
   databaseUrl: string
-  /** Redis for L2; undefined: none (the L2 scenario is skipped). */
+  /** Redis for L2; undefined: none. */
   redisUrl: string | undefined
   keepDatabase: boolean
   /** Extra environment for every app process (experiments: LOG_LEVEL=warn, WORKER_THREADS=1). */
   appEnv: Record<string, string>
-  /** Also write docs/bench-rss.svg and the README `bench` section. */
-  updateReadme: boolean
+  /** A/B: each entry is one more app process, with this environment, measured like the app. */
+  compare: Record<string, string>[]
   help: boolean
 }
 
@@ -40,51 +40,43 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
+export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((s) => s.name)
+
 export const HELP = `Usage: npm run bench -- [options]
 
-Runs the production build through the bootstrap (node dist/scripts/start.js) and a bare Fastify
-hello-world on the same Node, the server pinned to CPU 0 and the load generator (autocannon) to
-CPU 1, and reports req/s, p50/p99, non-2xx by status, CPU time per request, boot time, idle and
-peak RSS, each against the baseline. Writes JSON, markdown and an SVG of RSS over the run.
+Runs the production build through the bootstrap (node dist/scripts/start.js), a bare Fastify
+hello-world and a bare node:http server on the same Node, each in its own free-tier box (a
+cgroup with a CPU quota and a memory limit; Linux, root), with the load generator (autocannon)
+outside the boxes. Reports cold start, req/s, p50/p99, CPU time per request, idle and peak RSS,
+each against bare Fastify measured in the same run. Writes JSON, markdown and an SVG of RSS
+over the run against the memory limit. Where no box can be made it says why and runs pinned.
 
 Options:
-  --quick                  short smoke run (CI): 2 s per scenario, fewer notes and boots
+  --cpu <share>            CPU quota of each box, in cores (default 0.1: Render's free tier)
+  --memory <mb>            memory limit of each box (default 512)
+  --no-box                 no cgroups: pin the server to CPU 0 and the load to CPU 1 instead
+  --quick                  short smoke run (CI): 2 s per scenario, less data, one boot each
   --duration <s>           measured seconds per scenario (default 10; quick 2)
   --warmup <s>             unmeasured seconds before each scenario (default 2; quick 0.5)
   --connections <n>        concurrent connections (default 10)
-  --memory-limit <mb>      MEMORY_LIMIT_MB of the standard run (default $MEMORY_LIMIT_MB or 512)
+  --boots <n>              spawns per process for the cold-start and idle medians (default 3; quick 1)
   --scenario <names>       comma-separated subset (repeatable); see the list below
+  --compare <K=V,...>      A/B: one more app process with this environment, measured like the app
+                           (repeatable), e.g. --compare LOG_LEVEL=warn
+  --env <KEY=VALUE>        extra environment for every app process (repeatable)
   --out <dir>              where results go (default .data/bench)
   --embedded               embedded Postgres (PGlite, NODE_ENV=development) instead of the local one
   --database-url <url>     Postgres to create the bench database in
                            (default $DATABASE_URL or postgres://postgres@127.0.0.1:5432/postgres)
-  --redis-url <url>        Redis for the L2 cache (default $REDIS_URL or redis://127.0.0.1:6379)
-  --no-redis               run without Redis (the L2 scenario is skipped)
-  --notes <n>              notes to seed (default 2000; quick 300)
-  --boots <n>              spawns per process for boot/idle medians (default 5; quick 1)
-  --overload-connections <n>   connections of the overload scenario (default 400; quick 200)
-  --overload-memory-limit <mb> MEMORY_LIMIT_MB of the overload scenario (default 256)
+  --redis-url <url>        Redis for the app (default $REDIS_URL or redis://127.0.0.1:6379)
+  --no-redis               run without Redis
   --soak <minutes>         soak mode: sustained mixed load; exit code 1 if RSS crossed the limit
-  --soak-memory-limit <mb> MEMORY_LIMIT_MB of the soak (default 256)
-  --env <KEY=VALUE>        extra environment for the app processes (repeatable), e.g. LOG_LEVEL=warn
+  --soak-memory <mb>       the soak's memory limit (default 256)
   --keep-db                do not drop the bench database at the end
-  --update-readme          also write docs/bench-rss.svg and the README bench section
   -h, --help               this text
 
-Scenarios: healthz, read-l1, read-l2, read-uncached, create, html-uncached, overload
+Scenarios (bench/scenarios.ts): ${SCENARIO_NAMES.join(', ')}
 `
-
-const SCENARIO_NAMES = [
-  'healthz',
-  'read-l1',
-  'read-l2',
-  'read-uncached',
-  'create',
-  'html-uncached',
-  'overload',
-] as const
-export type ScenarioName = (typeof SCENARIO_NAMES)[number]
-export const ALL_SCENARIOS: readonly ScenarioName[] = SCENARIO_NAMES
 
 function positive(name: string, value: string | undefined, fallback: number, min = 1): number {
   if (value === undefined) return fallback
@@ -93,6 +85,17 @@ function positive(name: string, value: string | undefined, fallback: number, min
     throw new UsageError(`--${name}: got ${JSON.stringify(value)}, expected a number >= ${min}`)
   }
   return n
+}
+
+/** KEY=VALUE pairs into an environment; `flag` names the option in the error. */
+function environment(flag: string, pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of pairs) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair)
+    if (!match) throw new UsageError(`--${flag}: got ${JSON.stringify(pair)}, expected KEY=VALUE`)
+    env[match[1] as string] = match[2] as string
+  }
+  return env
 }
 
 /** Pure: argv (without node and script) and the environment in, options out. */
@@ -107,48 +110,37 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
   const quick = v.quick === true
   const scenarios = v.scenario?.flatMap((s) => s.split(',')).map((s) => s.trim())
   for (const name of scenarios ?? []) {
-    if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+    if (!SCENARIO_NAMES.includes(name)) {
       throw new UsageError(
         `--scenario: unknown ${JSON.stringify(name)}; one of ${SCENARIO_NAMES.join(', ')}`,
       )
     }
   }
-  const appEnv: Record<string, string> = {}
-  for (const pair of v.env ?? []) {
-    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair)
-    if (!match) throw new UsageError(`--env: got ${JSON.stringify(pair)}, expected KEY=VALUE`)
-    appEnv[match[1] as string] = match[2] as string
-  }
+  const cpus = positive('cpu', v.cpu, 0.1, 0.01)
+  if (cpus > 64) throw new UsageError(`--cpu: got ${v.cpu}, expected at most 64`)
   const soak = v.soak === undefined ? undefined : positive('soak', v.soak, 0, 0.05)
   return {
     quick,
     durationS: positive('duration', v.duration, quick ? 2 : 10, 0.5),
     warmupS: positive('warmup', v.warmup, quick ? 0.5 : 2, 0),
     connections: Math.floor(positive('connections', v.connections, 10)),
-    memoryLimitMb: Math.floor(
-      positive('memory-limit', v['memory-limit'] ?? env.MEMORY_LIMIT_MB, 512, 64),
-    ),
+    cpus,
+    memoryMb: Math.floor(positive('memory', v.memory, 512, 64)),
+    box: v['no-box'] !== true,
     scenarios: scenarios && scenarios.length > 0 ? scenarios : undefined,
     outDir: v.out ?? '.data/bench',
     embedded: v.embedded === true,
     soakMinutes: soak,
-    soakMemoryLimitMb: Math.floor(positive('soak-memory-limit', v['soak-memory-limit'], 256, 64)),
-    overloadConnections: Math.floor(
-      positive('overload-connections', v['overload-connections'], quick ? 200 : 400),
-    ),
-    overloadMemoryLimitMb: Math.floor(
-      positive('overload-memory-limit', v['overload-memory-limit'], 256, 64),
-    ),
-    notes: Math.floor(positive('notes', v.notes, quick ? 300 : 2000)),
-    boots: Math.floor(positive('boots', v.boots, quick ? 1 : 5)),
+    soakMemoryMb: Math.floor(positive('soak-memory', v['soak-memory'], 256, 64)),
+    boots: Math.floor(positive('boots', v.boots, quick ? 1 : 3)),
     databaseUrl:
       v['database-url'] ?? env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: v['no-redis']
       ? undefined
       : (v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
-    appEnv,
+    appEnv: environment('env', v.env ?? []),
+    compare: (v.compare ?? []).map((list) => environment('compare', list.split(','))),
     keepDatabase: v['keep-db'] === true,
-    updateReadme: v['update-readme'] === true,
     help: v.help === true,
   }
 }
@@ -159,32 +151,31 @@ function parse(argv: string[]) {
     strict: true,
     allowPositionals: false,
     options: {
+      cpu: { type: 'string' },
+      memory: { type: 'string' },
+      'no-box': { type: 'boolean' },
       quick: { type: 'boolean' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
-      'memory-limit': { type: 'string' },
+      boots: { type: 'string' },
       scenario: { type: 'string', multiple: true },
+      compare: { type: 'string', multiple: true },
+      env: { type: 'string', multiple: true },
       out: { type: 'string' },
       embedded: { type: 'boolean' },
       'database-url': { type: 'string' },
       'redis-url': { type: 'string' },
       'no-redis': { type: 'boolean' },
-      notes: { type: 'string' },
-      boots: { type: 'string' },
-      'overload-connections': { type: 'string' },
-      'overload-memory-limit': { type: 'string' },
       soak: { type: 'string' },
-      'soak-memory-limit': { type: 'string' },
-      env: { type: 'string', multiple: true },
+      'soak-memory': { type: 'string' },
       'keep-db': { type: 'boolean' },
-      'update-readme': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
 }
 
 /** True when a scenario was asked for (all are, unless --scenario narrowed the list). */
-export function wants(options: BenchOptions, name: ScenarioName): boolean {
+export function wants(options: BenchOptions, name: string): boolean {
   return options.scenarios === undefined || options.scenarios.includes(name)
 }

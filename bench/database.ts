@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import pg from 'pg'
-import { isMissingRoute, mapLimit, send } from './http.js'
-import { makeNote } from './notes.js'
 
-/** The bench's own database, and the notes it is seeded with. */
+/** The bench's own database: created for the run and dropped after it. */
 
 export interface BenchDatabase {
   /** Environment the app gets for it (DATABASE_URL, or PGlite's data dir and NODE_ENV). */
@@ -52,29 +50,4 @@ export function embeddedDatabase(outDir: string): BenchDatabase {
     describe: `embedded PGlite in ${dir} (NODE_ENV=development)`,
     drop: () => rm(dir, { recursive: true, force: true }),
   }
-}
-
-export type Seeded = { ids: string[] } | { skipped: string }
-
-/** Creates `count` notes through POST /api/notes (the real API: validation, SQL, invalidation). */
-export async function seedNotes(origin: string, count: number): Promise<Seeded> {
-  const probe = await send(`${origin}/api/notes`, { method: 'POST', json: makeNote(0) })
-  if (isMissingRoute(probe)) return { skipped: 'POST /api/notes is not on this build yet' }
-  if (probe.status !== 201 && probe.status !== 200) {
-    return { skipped: `POST /api/notes answered ${probe.status}: ${probe.body.slice(0, 200)}` }
-  }
-  const idOf = (body: string) => String((JSON.parse(body) as { id: string | number }).id)
-  const ids = [idOf(probe.body)]
-  const rest = await mapLimit(
-    Array.from({ length: count - 1 }, (_, i) => i + 1),
-    8,
-    async (index) => {
-      const response = await send(`${origin}/api/notes`, { method: 'POST', json: makeNote(index) })
-      if (response.status >= 300) {
-        throw new Error(`seeding note ${index}: ${response.status} ${response.body.slice(0, 200)}`)
-      }
-      return idOf(response.body)
-    },
-  )
-  return { ids: [...ids, ...rest] }
 }

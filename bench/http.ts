@@ -42,36 +42,6 @@ export function send(
   })
 }
 
-/** Fastify's 404 for a route that is not registered (as opposed to an unknown note id). */
-export function isMissingRoute(response: HttpResponse): boolean {
-  if (response.status !== 404) return false
-  try {
-    return /^Route \w+[: ]\S+ not found$/.test(
-      (JSON.parse(response.body) as { message?: string }).message ?? '',
-    )
-  } catch {
-    return false
-  }
-}
-
-/** Runs `task` over `items` with at most `concurrency` at a time, results in order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await task(items[index] as T, index)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane))
-  return results
-}
-
 /** Whether something accepts TCP connections at the URL's host and port. */
 export function tcpReachable(url: string, defaultPort: number, timeoutMs = 1000): Promise<boolean> {
   const { hostname, port } = new URL(url)

@@ -4,10 +4,10 @@ export interface RequestKind {
   /** Share of requests of this kind in a mix (any positive number; they are normalised). */
   weight: number
   method: 'GET' | 'POST'
-  /** GET: paths cycled in order. POST: the one path. */
+  /** Cycled in order. */
   paths: string[]
-  /** POST: body is makeNote(noteFrom + n) for the n-th POST. */
-  noteFrom?: number
+  /** POST: JSON bodies, cycled in order. */
+  bodies?: string[]
 }
 
 export interface LoadSpec {

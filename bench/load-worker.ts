@@ -1,8 +1,9 @@
 /**
- * The load generator process: autocannon driven by a LoadSpec (argv[2], JSON), reporting
- * JSON lines on stdout (LoadEvent). The harness runs it pinned to the other CPU.
+ * The load generator process: autocannon driven by a LoadSpec (JSON on stdin: bodies can be
+ * large), reporting JSON lines on stdout (LoadEvent). It always runs outside the box.
  */
 import { createRequire } from 'node:module'
+import { text } from 'node:stream/consumers'
 import {
   type LoadEvent,
   type LoadResult,
@@ -10,7 +11,6 @@ import {
   pickKind,
   type RequestKind,
 } from './load-spec.js'
-import { makeNote } from './notes.js'
 
 interface Request {
   method?: string
@@ -37,7 +37,7 @@ type Autocannon = (
 ) => Instance
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
-const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec
+const spec = JSON.parse(await text(process.stdin)) as LoadSpec
 
 const emit = (event: LoadEvent) => process.stdout.write(`${JSON.stringify(event)}\n`)
 
@@ -48,16 +48,18 @@ const setupRequest = (request: Request): Request => {
   const kind = spec.mix[index] as RequestKind
   const n = (counters[index] as number) + 1
   counters[index] = n
+  const path = kind.paths[n % kind.paths.length] as string
   if (kind.method === 'POST') {
+    const bodies = kind.bodies ?? ['{}']
     return {
       ...request,
       method: 'POST',
-      path: kind.paths[0] as string,
+      path,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(makeNote((kind.noteFrom ?? 0) + n)),
+      body: bodies[n % bodies.length] as string,
     }
   }
-  return { ...request, method: 'GET', path: kind.paths[n % kind.paths.length] as string, body: '' }
+  return { ...request, method: 'GET', path, body: '' }
 }
 
 function run(durationS: number, measured: boolean): Promise<LoadResult> {

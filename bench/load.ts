@@ -9,16 +9,17 @@ export interface LoadHooks {
   onTick(responses: number): void
 }
 
-/** Runs the load generator in its own process (pinned to `cpu`), resolves with its result. */
+/** Runs the load generator in its own process (pinned to `cpu`, outside any box), resolves with its result. */
 export function runLoad(
   spec: LoadSpec,
   cpu: string | undefined,
   hooks: LoadHooks,
 ): Promise<LoadResult> {
   const worker = join(import.meta.dirname, 'load-worker.js')
-  const command = [process.execPath, worker, JSON.stringify(spec)]
+  const command = [process.execPath, worker]
   const [file, ...args] = cpu === undefined ? command : ['taskset', '-c', cpu, ...command]
-  const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(file as string, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin.end(JSON.stringify(spec))
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (data: string) => {

@@ -1,21 +1,23 @@
 /** One bench invocation, after its arguments were validated: see bench/cli.ts. */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { boxSupport } from '../scripts/box.js'
 import type { BenchOptions } from './args.js'
 import { type BenchDatabase, createDatabase, embeddedDatabase } from './database.js'
 import { tcpReachable } from './http.js'
 import { canPin } from './proc.js'
 import { Progress } from './progress.js'
-import { checkTargets, markdownReport, readmeSection, replaceSection } from './report.js'
+import { checkTargets, markdownReport } from './report.js'
 import type { BenchResult } from './result.js'
+import { standardRun } from './run.js'
 import { Sampler } from './sampler.js'
-import { Session } from './session.js'
+import { SCENARIOS } from './scenarios.js'
+import { type Placement, Session } from './session.js'
 import { soakRun } from './soak.js'
-import { standardRun } from './standard.js'
 import { renderRssSvg } from './svg.js'
 
 /** The repository root, from dist/bench. */
@@ -31,15 +33,8 @@ export async function runBench(options: BenchOptions): Promise<number> {
   }
 
   const cpuList = cpus()
-  const pin = canPin(cpuList.length)
-  if (pin.ok) {
-    // The harness itself stays off the server's CPU too.
-    execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' })
-  }
-  const pinning = pin.ok
-    ? 'server on CPU 0, load generator and harness on CPU 1 (taskset)'
-    : `not pinned: ${pin.reason}`
-  progress.log(`Node ${process.versions.node}; ${pinning}`)
+  const placement = place(options, cpuList.length, progress)
+  progress.log(`Node ${process.versions.node}; ${placement.describe}`)
 
   let db: BenchDatabase
   if (options.embedded) {
@@ -65,15 +60,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
   }
 
   const sampler = new Sampler()
-  const session = new Session(
-    options,
-    ROOT,
-    pin.ok ? { server: '0', load: '1' } : { server: undefined, load: undefined },
-    sampler,
-    progress,
-    db,
-    redisUrl,
-  )
+  const session = new Session(options, ROOT, placement, sampler, progress, db, redisUrl)
   const startedAt = new Date().toISOString()
   const loadAtStart = loadavg()[0] ?? 0
   let soak: BenchResult['soak']
@@ -100,8 +87,9 @@ export async function runBench(options: BenchOptions): Promise<number> {
     machine: {
       cpus: cpuList.length,
       model: cpuList[0]?.model.trim() ?? 'unknown CPU',
-      pinned: pin.ok,
-      pinning,
+      pinned: placement.server !== undefined,
+      pinning: placement.describe,
+      ...(placement.box ? { box: placement.box } : {}),
       loadAverage: [loadAtStart, loadavg()[0] ?? 0],
     },
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -110,6 +98,9 @@ export async function runBench(options: BenchOptions): Promise<number> {
       : `local Postgres${redisUrl ? ' and Redis' : ', no Redis'}`,
     processes: session.processes,
     scenarios: session.scenarios,
+    targets: Object.fromEntries(
+      SCENARIOS.flatMap((s) => (s.targets ? [[s.name, s.targets] as const] : [])),
+    ),
     ...(soak ? { soak } : {}),
     timeline: sampler.timeline,
   }
@@ -117,25 +108,12 @@ export async function runBench(options: BenchOptions): Promise<number> {
   await mkdir(outDir, { recursive: true })
   const base = join(outDir, `${result.kind}-${startedAt.replace(/[:.]/g, '-')}`)
   const markdown = markdownReport(result)
-  const title = `freetier ${result.kind}: RSS over the run (Node ${result.node})`
+  const title = `${result.kind}: RSS over the run (Node ${result.node}${placement.box ? `, box ${placement.box.cpus} CPU / ${placement.box.memoryMb} MB` : ''})`
   await writeFile(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`)
   await writeFile(`${base}.md`, markdown)
   await writeFile(`${base}.svg`, renderRssSvg(result.timeline, title))
   process.stdout.write(`\n${markdown}\n`)
   progress.log(`wrote ${relative(ROOT, base)}.{json,md,svg}`)
-
-  if (options.updateReadme && !failure && result.kind === 'bench') {
-    const svgPath = 'docs/bench-rss.svg'
-    await mkdir(join(ROOT, 'docs'), { recursive: true })
-    await writeFile(join(ROOT, svgPath), renderRssSvg(result.timeline, title))
-    const readme = await readFile(join(ROOT, 'README.md'), 'utf8')
-    await writeFile(join(ROOT, 'README.md'), replaceSection(readme, readmeSection(result, svgPath)))
-    // The project formats markdown with Biome (tables padded); keep `npm run lint` clean.
-    const biome = join(ROOT, 'node_modules', '.bin', 'biome')
-    if (existsSync(biome))
-      execFileSync(biome, ['format', '--write', 'README.md'], { cwd: ROOT, stdio: 'ignore' })
-    progress.log(`updated README.md (bench section) and ${svgPath}`)
-  }
 
   if (failure) return 1
   if (soak) {
@@ -151,4 +129,44 @@ export async function runBench(options: BenchOptions): Promise<number> {
       : `targets missed (reported, not asserted): ${missed.map((c) => c.target).join('; ')}`,
   )
   return 0
+}
+
+/**
+ * Where the servers run: each in its own box where this machine can make cgroups; otherwise (or
+ * with --no-box) pinned to CPU 0 with the load generator on CPU 1, as far as that is possible.
+ */
+function place(
+  options: BenchOptions,
+  cpuCount: number,
+  progress: Progress,
+): Placement & { describe: string } {
+  if (options.box) {
+    const support = boxSupport()
+    if (support.ok) {
+      const box = { cgroup: support.version, cpus: options.cpus, memoryMb: options.memoryMb }
+      return {
+        box,
+        server: undefined,
+        load: undefined,
+        describe: `each server in its own cgroup ${support.version} box (${options.cpus} CPU, ${options.memoryMb} MB), the load generator outside`,
+      }
+    }
+    progress.log(`no free-tier box: ${support.reason}; running pinned instead`)
+  }
+  const pin = canPin(cpuCount)
+  if (!pin.ok)
+    return {
+      box: undefined,
+      server: undefined,
+      load: undefined,
+      describe: `no box, not pinned: ${pin.reason}`,
+    }
+  // The harness itself stays off the server's CPU too.
+  execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' })
+  return {
+    box: undefined,
+    server: '0',
+    load: '1',
+    describe: `no box${options.box ? '' : ' (--no-box)'}: server on CPU 0, load generator and harness on CPU 1 (taskset)`,
+  }
 }

@@ -1,3 +1,4 @@
+import { BASELINES } from './baselines.js'
 import type { BenchResult, ProcessResult, ScenarioResult } from './result.js'
 import { median } from './stats.js'
 
@@ -8,6 +9,16 @@ const round = (n: number | undefined, digits = 0) =>
 const times = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(2)}×`)
 const signed = (n: number | undefined, digits = 0) =>
   n === undefined ? '–' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`
+const seconds = (ms: number | undefined) => (ms === undefined ? '–' : `${(ms / 1000).toFixed(2)} s`)
+/** a ÷ b, or undefined. */
+const over = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b
+
+const REFERENCE = BASELINES.fastify.label
+const FLOOR = BASELINES.http.label
+const isBaseline = (p: ProcessResult) => p.label === REFERENCE || p.label === FLOOR
+export const reference = (result: Pick<BenchResult, 'processes'>) =>
+  result.processes.find((p) => p.label === REFERENCE)
 
 function statusSummary(s: ScenarioResult): string {
   if (!s.load) return '–'
@@ -29,40 +40,123 @@ function cacheSummary(s: ScenarioResult): string {
 }
 
 export function scenarioTable(scenarios: ScenarioResult[]): string {
+  const others = scenarios.some((s) => s.otherCpuShare !== undefined)
   const rows = [
-    '| scenario | process | conns | req/s | × baseline | p50 ms | p99 ms | CPU µs/req | × baseline | non-2xx / errors | x-cache | peak RSS MB | server CPU busy outside the server |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|--:|--:|',
+    `| scenario | process | conns | req/s | × bare Fastify | p50 ms | p99 ms | × bare Fastify | CPU µs/req | × bare Fastify | non-2xx / errors | x-cache | peak RSS MB |${others ? ' server CPU busy with others |' : ''}`,
+    `|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|--:|${others ? '--:|' : ''}`,
   ]
   for (const s of scenarios) {
     if (s.skipped !== undefined) {
-      rows.push(`| ${s.title} | ${s.process} | | skipped: ${s.skipped} | | | | | | | | | |`)
+      rows.push(
+        `| ${s.title} | ${s.process} | | skipped: ${s.skipped} | | | | | | | | | |${others ? ' |' : ''}`,
+      )
       continue
     }
+    const busy = s.otherCpuShare === undefined ? '–' : `${Math.round(s.otherCpuShare * 100)}%`
     rows.push(
-      `| ${s.title} | ${s.process} | ${s.connections ?? '–'} | ${round(s.load?.requestsPerSecond)} | ${times(s.throughputRatio)} | ${round(s.load?.latencyP50Ms, 1)} | ${round(s.load?.latencyP99Ms, 1)} | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} | ${statusSummary(s)} | ${cacheSummary(s)} | ${round(s.peakRssMb, 1)} | ${s.otherCpuShare === undefined ? '–' : `${Math.round(s.otherCpuShare * 100)}%`} |`,
+      `| ${s.title} | ${s.process} | ${s.connections ?? '–'} | ${round(s.load?.requestsPerSecond)} | ${times(s.throughputRatio)} | ${round(s.load?.latencyP50Ms, 1)} | ${round(s.load?.latencyP99Ms, 1)} | ${times(s.p99Ratio)} | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} | ${statusSummary(s)} | ${cacheSummary(s)} | ${round(s.peakRssMb, 1)} |${others ? ` ${busy} |` : ''}`,
     )
   }
   return rows.join('\n')
 }
 
 export function processTable(processes: ProcessResult[]): string {
-  const baseline = processes.find((p) => p.label === 'baseline')
-  const baseBoot = median(baseline?.bootMs ?? [])
-  const baseIdle = median(baseline?.idleRssMb ?? [])
-  const baseCpu = median(baseline?.bootCpuMs ?? [])
+  const base = processes.find((p) => p.label === REFERENCE)
+  const baseBoot = median(base?.bootMs ?? [])
+  const baseIdle = median(base?.idleRssMb ?? [])
+  const baseCpu = median(base?.bootCpuMs ?? [])
   const rows = [
-    '| process | configuration | boot ms (median) | vs baseline | boot CPU ms | vs baseline | idle RSS MB (median) | vs baseline | server alone MB | peak RSS MB |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| process | configuration | cold start: first 200 (median) | × bare Fastify | first cached read | × bare Fastify | boot CPU ms | × bare Fastify | idle RSS MB | vs bare Fastify | peak RSS MB | box peak MB / OOM kills |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ]
   for (const p of processes) {
     const boot = median(p.bootMs)
+    const cold = median(p.coldReadMs)
     const idle = median(p.idleRssMb)
     const cpu = median(p.bootCpuMs)
-    const isBase = p === baseline
     rows.push(
-      `| ${p.label} | ${p.config} | ${round(boot)} (n=${p.bootMs.length}) | ${isBase || boot === undefined || baseBoot === undefined ? '' : `${signed(boot - baseBoot)} ms`} | ${round(cpu)} | ${isBase || cpu === undefined || baseCpu === undefined ? '' : `${signed(cpu - baseCpu)} ms`} | ${round(idle, 1)} | ${isBase || idle === undefined || baseIdle === undefined ? '' : `${signed(idle - baseIdle, 1)} MB`} | ${round(median(p.idleServerRssMb), 1)} | ${round(p.peakRssMb, 1)} |`,
+      `| ${p.label} | ${p.config} | ${seconds(boot)} (n=${p.bootMs.length}) | ${times(over(boot, baseBoot))} | ${seconds(cold)} | ${times(over(cold, baseBoot))} | ${round(cpu)} | ${times(over(cpu, baseCpu))} | ${round(idle, 1)} | ${p === base || idle === undefined || baseIdle === undefined ? '' : `${signed(idle - baseIdle, 1)} MB`} | ${round(p.peakRssMb, 1)} | ${p.box ? `${round(p.box.peakMb, 1)} / ${p.box.oomKills}` : '–'} |`,
     )
   }
+  return rows.join('\n')
+}
+
+/**
+ * The front page's table: the app beside both baselines, one figure per row, with the ratio
+ * to bare Fastify.
+ */
+export function keyTable(result: BenchResult): string {
+  const http = result.processes.find((p) => p.label === FLOOR)
+  const fastify = reference(result)
+  const app = result.processes.find((p) => p.label === 'app')
+  const on = (process: ProcessResult | undefined, name: string) =>
+    result.scenarios.find((s) => s.process === process?.label && s.name === name && s.load)
+  const rows = [
+    `| ${result.machine.box ? `in the box (${result.machine.box.cpus} CPU, ${result.machine.box.memoryMb} MB)` : 'no box'} | bare node:http | bare Fastify | app | app ÷ bare Fastify |`,
+    '|---|--:|--:|--:|--:|',
+  ]
+  const row = (
+    label: string,
+    value: (p: ProcessResult | undefined) => number | undefined,
+    show: (n: number | undefined) => string,
+    ratio = true,
+  ) => {
+    const a = value(app)
+    const f = value(fastify)
+    rows.push(
+      `| ${label} | ${show(value(http))} | ${show(f)} | ${show(a)} | ${ratio ? times(over(a, f)) : signed(a === undefined || f === undefined ? undefined : a - f, 1)} |`,
+    )
+  }
+  row('cold start: spawn → first 200 on /healthz', (p) => median(p?.bootMs ?? []), seconds)
+  const cold = median(app?.coldReadMs ?? [])
+  if (cold !== undefined) {
+    rows.push(
+      `| cold start: spawn → first cached read | | | ${seconds(cold)} | ${times(over(cold, median(fastify?.bootMs ?? [])))} |`,
+    )
+  }
+  row(
+    'CPU to the first 200, ms',
+    (p) => median(p?.bootCpuMs ?? []),
+    (n) => round(n),
+  )
+  row(
+    'idle RSS, MB (± MB)',
+    (p) => median(p?.idleRssMb ?? []),
+    (n) => round(n, 1),
+    false,
+  )
+  row(
+    '/healthz req/s',
+    (p) => on(p, 'healthz')?.load?.requestsPerSecond,
+    (n) => round(n),
+  )
+  row(
+    '/healthz CPU µs/request',
+    (p) => on(p, 'healthz')?.cpuMicrosPerRequest,
+    (n) => round(n),
+  )
+  row(
+    '/healthz p99 ms',
+    (p) => on(p, 'healthz')?.load?.latencyP99Ms,
+    (n) => round(n),
+  )
+  const ref = on(fastify, 'healthz')
+  for (const s of result.scenarios) {
+    if (s.process !== 'app' || s.name === 'healthz' || !s.load) continue
+    rows.push(
+      `| ${s.title}: req/s | | ${round(ref?.load?.requestsPerSecond)} (/healthz) | ${round(s.load.requestsPerSecond)} | ${times(s.throughputRatio)} |`,
+    )
+    rows.push(
+      `| ${s.title}: CPU µs/request | | ${round(ref?.cpuMicrosPerRequest)} (/healthz) | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} |`,
+    )
+  }
+  const peak = Math.max(
+    0,
+    ...result.processes.filter((p) => !isBaseline(p)).map((p) => p.peakRssMb),
+  )
+  rows.push(
+    `| peak RSS of any app process, MB | ${round(http?.peakRssMb, 1)} | ${round(fastify?.peakRssMb, 1)} | ${round(peak, 1)} | |`,
+  )
   return rows.join('\n')
 }
 
@@ -73,78 +167,72 @@ export interface TargetCheck {
   met: boolean | undefined
 }
 
-/** The issue's targets, each against this run's figures. */
+/** The targets: the app's against bare Fastify's, and each scenario's own. */
 export function checkTargets(result: BenchResult): TargetCheck[] {
-  const baseline = result.processes.find((p) => p.label === 'baseline')
+  const base = reference(result)
   const app = result.processes.find((p) => p.label === 'app')
   const checks: TargetCheck[] = []
-  const baseIdle = median(baseline?.idleRssMb ?? [])
+  const baseBoot = median(base?.bootMs ?? [])
+  const appBoot = median(app?.bootMs ?? [])
+  if (baseBoot !== undefined && appBoot !== undefined) {
+    checks.push({
+      target: 'cold start ≤ 1.0× bare Fastify',
+      measured: `${seconds(appBoot)} vs ${seconds(baseBoot)} (${times(appBoot / baseBoot)})`,
+      met: appBoot <= baseBoot,
+    })
+  }
+  const baseIdle = median(base?.idleRssMb ?? [])
   const appIdle = median(app?.idleRssMb ?? [])
   if (baseIdle !== undefined && appIdle !== undefined) {
     const delta = appIdle - baseIdle
     checks.push({
-      target: 'idle RSS ≤ baseline + 20 MB',
+      target: 'idle RSS ≤ bare Fastify + 10 MB',
       measured: `${appIdle.toFixed(1)} MB vs ${baseIdle.toFixed(1)} MB (${signed(delta, 1)} MB)`,
-      met: delta <= 20,
+      met: delta <= 10,
     })
   }
-  const baseBoot = median(baseline?.bootMs ?? [])
-  const appBoot = median(app?.bootMs ?? [])
-  if (baseBoot !== undefined && appBoot !== undefined) {
-    const delta = appBoot - baseBoot
-    const cpu = [median(app?.bootCpuMs ?? []), median(baseline?.bootCpuMs ?? [])]
-    const cpuText =
-      cpu[0] === undefined || cpu[1] === undefined
-        ? ''
-        : `; CPU ${cpu[0].toFixed(0)} ms vs ${cpu[1].toFixed(0)} ms (${signed(cpu[0] - cpu[1])} ms)`
+  for (const p of result.processes) {
+    if (p.memoryLimitMb === undefined || isBaseline(p)) continue
+    const oom = p.box?.oomKills ?? 0
     checks.push({
-      target: 'boot ≤ baseline + 150 ms',
-      measured: `${appBoot.toFixed(0)} ms vs ${baseBoot.toFixed(0)} ms (${signed(delta)} ms)${cpuText}`,
-      met: delta <= 150,
+      target: `${p.label}: under its limit (${p.memoryLimitMb} MB), no OOM kill`,
+      measured: `peak RSS ${p.peakRssMb.toFixed(1)} MB${p.box ? `, box peak ${p.box.peakMb.toFixed(1)} MB, ${oom} OOM kills` : ''}`,
+      met: p.peakRssMb < p.memoryLimitMb && oom === 0,
     })
   }
-  const l1 = result.scenarios.find((s) => s.name === 'read-l1' && s.load)
-  if (l1) {
-    checks.push({
-      target: 'L1-hit read ≥ 0.8× baseline req/s',
-      measured: times(l1.throughputRatio),
-      met: l1.throughputRatio === undefined ? undefined : l1.throughputRatio >= 0.8,
-    })
-    checks.push({
-      target: 'L1-hit CPU/request ≤ 1.25× baseline',
-      measured: times(l1.cpuRatio),
-      met: l1.cpuRatio === undefined ? undefined : l1.cpuRatio <= 1.25,
-    })
-  }
-  const standard = result.processes.filter((p) => p.label !== 'baseline' && p.memoryLimitMb === 512)
-  if (standard.length > 0) {
-    const peak = Math.max(...standard.map((p) => p.peakRssMb))
-    checks.push({
-      target: 'peak RSS ≤ 200 MB over the standard run (512 MB)',
-      measured: `${peak.toFixed(1)} MB`,
-      met: peak <= 200,
-    })
-  }
-  const overload = result.scenarios.find((s) => s.name === 'overload' && s.load)
-  if (overload?.load) {
-    const o = overload.load
-    const limitMb = result.processes.find((p) => p.label === overload.process)?.memoryLimitMb
-    const s503 = o.statuses['503'] ?? 0
-    const s500 = Object.entries(o.statuses)
-      .filter(([code]) => code.startsWith('5') && code !== '503')
-      .reduce((sum, [, count]) => sum + count, 0)
-    const resets = o.errors.ECONNRESET ?? 0
-    const otherErrors = Object.values(o.errors).reduce((a, b) => a + b, 0) - resets
-    checks.push({
-      target: 'overload: 503 + Retry-After, zero resets, zero 500s',
-      measured: `${s503} × 503 (${o.status503WithoutRetryAfter} without Retry-After), ${resets} resets, ${s500} other 5xx, ${otherErrors} other errors`,
-      met: s503 > 0 && o.status503WithoutRetryAfter === 0 && resets === 0 && s500 === 0,
-    })
-    if (limitMb !== undefined && overload.peakRssMb !== undefined) {
+  for (const s of result.scenarios) {
+    const targets = result.targets?.[s.name]
+    if (!targets || !s.load || s.process === REFERENCE || s.process === FLOOR) continue
+    const label = `${s.title} (${s.process})`
+    if (targets.minThroughputRatio !== undefined) {
       checks.push({
-        target: `overload: RSS never above the limit (${limitMb} MB)`,
-        measured: `peak ${overload.peakRssMb.toFixed(1)} MB`,
-        met: overload.peakRssMb < limitMb,
+        target: `${label}: req/s ≥ ${targets.minThroughputRatio}× bare Fastify`,
+        measured: times(s.throughputRatio),
+        met:
+          s.throughputRatio === undefined
+            ? undefined
+            : s.throughputRatio >= targets.minThroughputRatio,
+      })
+    }
+    if (targets.maxCpuRatio !== undefined) {
+      checks.push({
+        target: `${label}: CPU/request ≤ ${targets.maxCpuRatio}× bare Fastify`,
+        measured: times(s.cpuRatio),
+        met: s.cpuRatio === undefined ? undefined : s.cpuRatio <= targets.maxCpuRatio,
+      })
+    }
+    if (targets.shedsLoad) {
+      const o = s.load
+      const s503 = o.statuses['503'] ?? 0
+      const s5xx = Object.entries(o.statuses)
+        .filter(([code]) => code.startsWith('5') && code !== '503')
+        .reduce((sum, [, count]) => sum + count, 0)
+      const resets = o.errors.ECONNRESET ?? 0
+      const otherErrors = Object.values(o.errors).reduce((a, b) => a + b, 0) - resets
+      checks.push({
+        target: `${label}: 503 + Retry-After, zero resets, zero 500s`,
+        measured: `${s503} × 503 (${o.status503WithoutRetryAfter} without Retry-After), ${resets} resets, ${s5xx} other 5xx, ${otherErrors} other errors`,
+        met: s503 > 0 && o.status503WithoutRetryAfter === 0 && resets === 0 && s5xx === 0,
       })
     }
   }
@@ -176,9 +264,12 @@ export function markdownReport(result: BenchResult): string {
         .map((s) => `- **${s.title}**: ${s.how}`),
     ),
   ]
+  const plans = [...new Set(result.processes.flatMap((p) => (p.plan ? [p.plan] : [])))]
   return [
     `Node ${result.node}, ${result.machine.cpus} × ${result.machine.model}; ${result.machine.pinning}; ${result.database}; load average ${result.machine.loadAverage[0].toFixed(2)} at the start, ${result.machine.loadAverage[1].toFixed(2)} at the end.`,
-    `Command: \`${result.command}\`, ${result.startedAt}.`,
+    `Command: \`${result.command}\`, ${result.startedAt}.${plans.length ? ` The app's memory plan saw: ${plans.join('; ')}.` : ''}`,
+    '',
+    keyTable(result),
     '',
     processTable(result.processes),
     '',
@@ -189,58 +280,4 @@ export function markdownReport(result: BenchResult): string {
     targetTable(checkTargets(result)),
     '',
   ].join('\n')
-}
-
-export const README_START = '<!-- section:bench -->'
-export const README_END = '<!-- section:bench-end -->'
-
-/** Replaces the text between the README's bench markers; throws if they are missing. */
-export function replaceSection(readme: string, body: string): string {
-  const start = readme.indexOf(README_START)
-  const end = readme.indexOf(README_END)
-  if (start === -1 || end === -1 || end < start) {
-    throw new Error(`README has no ${README_START} ... ${README_END} markers`)
-  }
-  return `${readme.slice(0, start + README_START.length)}\n${body.trim()}\n${readme.slice(end)}`
-}
-
-/** The README `bench` section: how to run it, how it measures, and this run's figures. */
-export function readmeSection(result: BenchResult, svgPath: string): string {
-  return `## Benchmarks
-
-\`npm run bench\` builds, then runs the production build through the bootstrap
-(\`node dist/scripts/start.js\`, \`NODE_ENV=production\`) and a bare Fastify hello-world on the same
-Node, each pinned to CPU 0 with \`taskset\`, while the load generator (autocannon, in its own
-process) runs pinned to CPU 1. It creates its own database on the local Postgres (or PGlite with
-\`--embedded\`), seeds it with realistic notes through \`POST /api/notes\`, and starts a fresh
-process for each configuration a scenario needs (L1 off for the L2 read; no cache tier at all
-for the uncached read and render; a small limit for overload). Ratios to the baseline, not
-absolute numbers, are what carry from one machine to another.
-
-\`\`\`sh
-npm run bench                    # the full run (about 4 minutes); results in .data/bench/
-npm run bench -- --quick         # a short smoke (CI runs it)
-npm run bench -- --scenario read-l1,create --duration 20 --connections 20
-npm run bench -- --soak 10       # 10 min of mixed load at MEMORY_LIMIT_MB=256; exit 1 if RSS crossed it
-npm run bench -- --help          # every flag
-\`\`\`
-
-How each figure is measured: req/s and p50/p99 latency (2xx only) from autocannon, after an
-unmeasured warm-up; CPU time per request is the server's user+sys time from \`/proc/<pid>/stat\`
-over the measured window divided by the responses; boot is spawn to the first 200 on
-\`/healthz\` (polled every 5 ms, database already migrated; median of several spawns); idle RSS is
-read from \`/proc/<pid>/status\` 300 ms after the server logs \`ready (after post-start gc)\` (the
-baseline runs one GC too); peak RSS is the highest of RSS sampled every 100 ms and the server's
-\`VmHWM\` (worker threads included: they share the process). RSS is of the whole process tree, which
-is what a container limit counts. Rate limiting is set out of reach (\`RATE_LIMIT_MAX\`), since one
-address sends everything. Non-2xx responses and connection errors are counted per status/code;
-\`x-cache\` values show which tier answered. The last column is how busy the server's CPU was
-with anything but the server (other processes, interrupts) during the window, from \`/proc/stat\`:
-on a shared machine it explains most of the run-to-run noise.
-
-The latest full run (${result.startedAt.slice(0, 10)}; \`${result.command}\`):
-
-${markdownReport(result)}
-![RSS over the run against the memory limit and the shedding threshold](${svgPath})
-`
 }

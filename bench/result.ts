@@ -1,16 +1,20 @@
 import type { LoadResult } from './load-spec.js'
 import type { Timeline } from './sampler.js'
+import type { Scenario } from './scenario.js'
 
 /** The shape of a bench run's JSON (and everything the report is made from). */
 
 export interface ProcessResult {
   label: string
-  /** `baseline` or the app's configuration in words. */
+  /** The app's configuration in words (or what the baseline is). */
   config: string
+  /** Its box's memory limit (MEMORY_LIMIT_MB outside a box). */
   memoryLimitMb: number | undefined
   shedRssMb: number | undefined
   /** Spawn to first /healthz 200, one per spawn; the report uses the median. */
   bootMs: number[]
+  /** Spawn to the first cached answer of a scenario's cold-read path, one per spawn (app only). */
+  coldReadMs: number[]
   /** CPU time (user+sys of the process tree) from spawn to that 200, one per spawn. */
   bootCpuMs: number[]
   /** Tree RSS after the post-start GC, one per spawn. */
@@ -19,6 +23,10 @@ export interface ProcessResult {
   idleServerRssMb: number[]
   /** Highest RSS seen: sampled tree RSS and the server's VmHWM, whichever is higher. */
   peakRssMb: number
+  /** What the box counted: peak memory (RSS plus the page cache it charged) and OOM kills. */
+  box?: { peakMb: number; oomKills: number }
+  /** The memory limit the app's own plan found, and where (its first log line). */
+  plan?: string
   /** Exit codes other than a clean 0 after SIGTERM, and notable log lines. */
   exits: string[]
   leakGuardFired: boolean
@@ -36,10 +44,12 @@ export interface ScenarioResult {
   connections?: number
   load?: LoadResult
   cpuMicrosPerRequest?: number
-  /** req/s ÷ baseline /healthz req/s. */
+  /** req/s ÷ bare Fastify's /healthz req/s. */
   throughputRatio?: number
-  /** CPU/request ÷ baseline /healthz CPU/request. */
+  /** CPU/request ÷ bare Fastify's /healthz CPU/request. */
   cpuRatio?: number
+  /** p99 latency ÷ bare Fastify's /healthz p99. */
+  p99Ratio?: number
   peakRssMb?: number
   /** Share of the server's CPU that other processes on the machine used during the window. */
   otherCpuShare?: number
@@ -54,7 +64,10 @@ export interface BenchResult {
     cpus: number
     model: string
     pinned: boolean
+    /** Where the servers ran: in a box (which), or pinned, and why. */
     pinning: string
+    /** The box each server ran in; undefined when none could be made. */
+    box?: { cgroup: 'v1' | 'v2'; cpus: number; memoryMb: number }
     /** /proc/loadavg's 1-minute figure at the start and the end: a busy machine skews figures. */
     loadAverage: [number, number]
   }
@@ -62,6 +75,8 @@ export interface BenchResult {
   database: string
   processes: ProcessResult[]
   scenarios: ScenarioResult[]
+  /** Per scenario name, the targets it declared (for the report's checks). */
+  targets?: Record<string, NonNullable<Scenario['targets']>>
   soak?: SoakResult
   timeline: Timeline
 }

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import type { BoxLimits, CgroupVersion } from '../scripts/box.js'
 import { planMemory } from '../src/memory.js'
-import { type BenchOptions, wants } from './args.js'
+import type { BenchOptions } from './args.js'
+import type { BASELINES } from './baselines.js'
 import type { BenchDatabase } from './database.js'
+import { send } from './http.js'
 import { runLoad } from './load.js'
-import { clockTicksPerSecond, coreTicks, cpuTicks, rss } from './proc.js'
+import { clockTicksPerSecond, coreTicks, rss } from './proc.js'
 import {
+  cpuMs,
   LEAK_GUARD_LINE,
   type RunningServer,
   type ServerSpec,
@@ -15,25 +19,27 @@ import {
 import type { Progress } from './progress.js'
 import type { ProcessResult, ScenarioResult } from './result.js'
 import type { Sampler } from './sampler.js'
-import type { ScenarioDef } from './scenarios.js'
-import { cpuMicrosPerRequest, MB, otherShare, ratio, toMb } from './stats.js'
+import type { RequestKind, Scenario, ScenarioContext, Variant } from './scenario.js'
+import { MB, otherShare, ratio, toMb } from './stats.js'
 
 /** One bench invocation's shared state: launching processes and running scenarios on them. */
 
-export interface AppConfig {
-  label: string
-  /** In words, for the report. */
-  config: string
-  memoryLimitMb: number
-  redis: boolean
-  env?: Record<string, string>
+/** The app as it is: the variant every scenario without its own runs on. */
+export const APP: Variant = { label: 'app', config: 'the app as configured' }
+
+export interface Placement {
+  /** Each server's box; undefined where no cgroup can be made (or --no-box). */
+  box: (BoxLimits & { cgroup: CgroupVersion }) | undefined
+  /** taskset CPU lists for the servers and the load generator; undefined: unpinned. */
+  server: string | undefined
+  load: string | undefined
 }
 
 export class Session {
   readonly processes: ProcessResult[] = []
   readonly scenarios: ScenarioResult[] = []
-  /** The baseline's /healthz: what every throughput and CPU figure is divided by. */
-  reference: { rps: number; cpuUs: number | undefined } | undefined
+  /** Bare Fastify's /healthz: what every throughput, CPU and latency figure is divided by. */
+  reference: { rps: number; cpuUs: number | undefined; p99Ms: number } | undefined
   private watched: RunningServer | undefined
   /** This run's own Redis keys and channels: other runs and tests share the server. */
   readonly redisPrefix = `freetier-bench-${randomBytes(4).toString('hex')}`
@@ -41,40 +47,59 @@ export class Session {
   constructor(
     readonly options: BenchOptions,
     readonly root: string,
-    readonly cpus: { server: string | undefined; load: string | undefined },
+    readonly placement: Placement,
     readonly sampler: Sampler,
     readonly progress: Progress,
     readonly db: BenchDatabase,
     readonly redisUrl: string | undefined,
   ) {}
 
-  baselineSpec(): ServerSpec {
+  /** The memory limit of a process: its variant's, else the run's. */
+  memoryOf(variant: Variant): number {
+    return variant.memoryMb ?? this.options.memoryMb
+  }
+
+  private boxFor(memoryMb: number): BoxLimits | undefined {
+    return this.placement.box && { cpus: this.placement.box.cpus, memoryMb }
+  }
+
+  baselineSpec(baseline: (typeof BASELINES)[keyof typeof BASELINES]): ServerSpec {
     return {
-      label: 'baseline',
-      script: join(this.root, 'dist', 'bench', 'baseline-server.js'),
+      label: baseline.label,
+      script: join(this.root, 'dist', 'bench', baseline.script),
       nodeArgs: ['--expose-gc'],
       env: {},
-      cpu: this.cpus.server,
+      box: this.boxFor(this.options.memoryMb),
+      cpu: this.placement.server,
       cwd: this.root,
     }
   }
 
-  appSpec(app: AppConfig): ServerSpec {
+  /** Whether a process of this variant gets Redis. */
+  hasRedis(variant: Variant): boolean {
+    return variant.redis !== false && this.redisUrl !== undefined
+  }
+
+  appSpec(variant: Variant): ServerSpec {
+    const memoryMb = this.memoryOf(variant)
+    const box = this.boxFor(memoryMb)
     return {
-      label: app.label,
+      label: variant.label,
       script: join(this.root, 'dist', 'scripts', 'start.js'),
       env: {
         ...this.db.env,
-        MEMORY_LIMIT_MB: String(app.memoryLimitMb),
+        // In a box the app's memory plan reads its limit from the cgroup, as on the platform.
+        ...(box ? {} : { MEMORY_LIMIT_MB: String(memoryMb) }),
         // One client address sends everything: the per-IP limit would turn the run into 429s.
         RATE_LIMIT_MAX: '1000000000',
-        ...(app.redis && this.redisUrl
-          ? { REDIS_URL: this.redisUrl, REDIS_KEY_PREFIX: this.redisPrefix }
+        ...(this.hasRedis(variant)
+          ? { REDIS_URL: this.redisUrl as string, REDIS_KEY_PREFIX: this.redisPrefix }
           : {}),
-        ...app.env,
+        ...variant.env,
         ...this.options.appEnv,
       },
-      cpu: this.cpus.server,
+      box,
+      cpu: this.placement.server,
       cwd: this.root,
     }
   }
@@ -85,19 +110,21 @@ export class Session {
     config: string,
     memoryLimitMb: number | undefined,
     boots = 1,
+    coldRead?: string,
   ): Promise<{ server: RunningServer; result: ProcessResult }> {
     let result = this.processes.find((p) => p.label === spec.label)
     if (!result) {
+      const planned = memoryLimitMb !== undefined && spec.script.endsWith('start.js')
       result = {
         label: spec.label,
         config,
         memoryLimitMb,
         // The app's own memory plan says where it starts shedding.
-        shedRssMb:
-          memoryLimitMb === undefined
-            ? undefined
-            : Math.round(planMemory({ envLimitMb: memoryLimitMb }).shedRssBytes / MB),
+        shedRssMb: planned
+          ? Math.round(planMemory({ envLimitMb: memoryLimitMb }).shedRssBytes / MB)
+          : undefined,
         bootMs: [],
+        coldReadMs: [],
         bootCpuMs: [],
         idleRssMb: [],
         idleServerRssMb: [],
@@ -108,13 +135,15 @@ export class Session {
       this.processes.push(result)
     }
     for (let i = 1; ; i++) {
-      const server = await startServer(spec)
+      const server = await startServer(spec, coldRead)
       result.bootMs.push(Math.round(server.bootMs))
+      if (server.coldReadMs !== undefined) result.coldReadMs.push(Math.round(server.coldReadMs))
       result.bootCpuMs.push(Math.round(server.bootCpuMs))
       result.idleRssMb.push(toMb(server.idle.tree))
       result.idleServerRssMb.push(toMb(server.idle.server))
+      if (server.planLine) result.plan = server.planLine
       this.progress.log(
-        `${spec.label}: boot ${Math.round(server.bootMs)} ms (${Math.round(server.bootCpuMs)} ms CPU), idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}`,
+        `${spec.label}: first 200 after ${Math.round(server.bootMs)} ms (${Math.round(server.bootCpuMs)} ms CPU)${server.coldReadMs === undefined ? '' : `, first cached read after ${Math.round(server.coldReadMs)} ms`}, idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}${i === 1 && server.planLine ? `; its plan: ${server.planLine}` : ''}`,
       )
       if (i >= boots) {
         // Only the process that goes on to run scenarios is sampled (and drawn).
@@ -145,6 +174,13 @@ export class Session {
       toMb(last?.tree ?? 0),
     )
     await stopServer(server)
+    const stats = server.boxStats
+    if (stats) {
+      result.box = {
+        peakMb: Math.max(result.box?.peakMb ?? 0, toMb(stats.memoryPeakBytes ?? 0)),
+        oomKills: (result.box?.oomKills ?? 0) + stats.oomKills,
+      }
+    }
     this.recordExit(server, result)
   }
 
@@ -160,8 +196,8 @@ export class Session {
     }
   }
 
-  skip(def: Pick<ScenarioDef, 'name' | 'title' | 'how'>, process: string, reason: string): void {
-    this.progress.log(`${def.title}: skipped: ${reason}`)
+  skip(def: Pick<Scenario, 'name' | 'title' | 'how'>, process: string, reason: string): void {
+    this.progress.log(`${def.title} on ${process}: skipped: ${reason}`)
     this.scenarios.push({
       name: def.name,
       title: def.title,
@@ -171,46 +207,54 @@ export class Session {
     })
   }
 
-  /** Checks the scenario is what it claims, runs the load, reads CPU and RSS around it. */
-  async scenario(
+  /** What a scenario's hooks get for the server under test. */
+  context(server: RunningServer, variant: Variant, soak = false): ScenarioContext {
+    return {
+      origin: server.url,
+      quick: this.options.quick,
+      redis: this.hasRedis(variant),
+      soak,
+      get: (path) => send(`${server.url}${path}`, { timeoutMs: 30_000 }),
+      post: (path, json) =>
+        send(`${server.url}${path}`, { method: 'POST', json, timeoutMs: 30_000 }),
+      log: (message) => this.progress.log(message),
+    }
+  }
+
+  /** Prepares `def` on the server (its checks, its warm-up), then measures it. */
+  async run(server: RunningServer, def: Scenario, variant: Variant): Promise<void> {
+    const process = server.spec.label
+    if (server.exit) {
+      return this.skip(def, process, `the server exited before it (${JSON.stringify(server.exit)})`)
+    }
+    const prepared = await def.prepare(this.context(server, variant))
+    if ('skip' in prepared) return this.skip(def, process, prepared.skip)
+    await this.measure(server, { ...def, how: prepared.how ?? def.how }, prepared.mix)
+  }
+
+  /** Runs the load, reads CPU and RSS around it. */
+  async measure(
     server: RunningServer,
-    def: ScenarioDef,
-    connections = this.options.connections,
+    def: Pick<Scenario, 'name' | 'title' | 'how' | 'connections'>,
+    mix: RequestKind[],
     timing = { durationS: this.options.durationS, warmupS: this.options.warmupS },
   ): Promise<ScenarioResult | undefined> {
     const { durationS, warmupS } = timing
-    if (def.name !== 'baseline-healthz' && def.name !== 'soak' && !wants(this.options, def.name)) {
-      return undefined
-    }
+    const connections = def.connections ?? this.options.connections
     const process = server.spec.label
-    if (server.exit) {
-      this.skip(def, process, `the server exited before it (${JSON.stringify(server.exit)})`)
-      return undefined
-    }
-    const reason = await def.check(server.url)
-    if (reason !== undefined) {
-      this.skip(def, process, reason)
-      return undefined
-    }
     this.progress.log(`${def.title} on ${process}: ${connections} connections, ${durationS} s`)
-    let ticks = 0
+    const pinned = this.placement.server
+    let cpuBefore = 0
     let core: ReturnType<typeof coreTicks>
     let started = 0
     let peak = 0
     const load = await runLoad(
-      {
-        origin: server.url,
-        connections,
-        durationS,
-        warmupS,
-        mix: def.mix,
-        timeoutS: 30,
-      },
-      this.cpus.load,
+      { origin: server.url, connections, durationS, warmupS, mix, timeoutS: 30 },
+      this.placement.load,
       {
         onStart: () => {
-          ticks = cpuTicks(server.pids)
-          core = this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))
+          cpuBefore = cpuMs(server)
+          core = pinned === undefined ? undefined : coreTicks(Number(pinned))
           started = this.sampler.now()
           peak = 0
         },
@@ -233,17 +277,19 @@ export class Session {
       this.skip(def, process, `the server exited during the run (${JSON.stringify(server.exit)})`)
       return undefined
     }
-    const used = cpuTicks(server.pids) - ticks
-    const coreAfter =
-      this.cpus.server === undefined ? undefined : coreTicks(Number(this.cpus.server))
-    const others = core && coreAfter ? otherShare(core, coreAfter, used) : undefined
+    const usedMs = cpuMs(server) - cpuBefore
+    const coreAfter = pinned === undefined ? undefined : coreTicks(Number(pinned))
+    const others =
+      core && coreAfter
+        ? otherShare(core, coreAfter, (usedMs / 1000) * clockTicksPerSecond())
+        : undefined
     const ended = this.sampler.now()
     this.sampler.mark(def.title, started, ended)
     for (const sample of this.sampler.timeline.samples) {
       if (sample.t >= started && sample.t <= ended) peak = Math.max(peak, sample.rss)
     }
-    const cpuUs = cpuMicrosPerRequest(used, clockTicksPerSecond(), load.responses)
-    if (def.name === 'baseline-healthz') this.reference = { rps: load.requestsPerSecond, cpuUs }
+    const cpuUs = load.responses > 0 ? (usedMs * 1000) / load.responses : undefined
+    const reference = this.reference
     const result: ScenarioResult = {
       name: def.name,
       title: def.title,
@@ -251,16 +297,20 @@ export class Session {
       how: def.how,
       connections,
       load,
-      ...(cpuUs === undefined ? {} : { cpuMicrosPerRequest: Math.round(cpuUs * 10) / 10 }),
-      ...optional('throughputRatio', ratio(load.requestsPerSecond, this.reference?.rps)),
-      ...optional('cpuRatio', ratio(cpuUs, this.reference?.cpuUs)),
+      ...optional(
+        'cpuMicrosPerRequest',
+        cpuUs === undefined ? undefined : Math.round(cpuUs * 10) / 10,
+      ),
+      ...optional('throughputRatio', ratio(load.requestsPerSecond, reference?.rps)),
+      ...optional('cpuRatio', ratio(cpuUs, reference?.cpuUs)),
+      ...optional('p99Ratio', ratio(load.latencyP99Ms, reference?.p99Ms)),
       peakRssMb: toMb(peak),
       ...optional('otherCpuShare', others),
     }
     this.scenarios.push(result)
     const non2xx = Object.entries(load.statuses).filter(([code]) => !code.startsWith('2'))
     this.progress.log(
-      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× baseline)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, its CPU ${Math.round(others * 100)}% busy with others`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
+      `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× bare Fastify)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, its CPU ${Math.round(others * 100)}% busy with others`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,
     )
     return result
   }

@@ -40,12 +40,6 @@ export function median(values: number[]): number | undefined {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
-/** CPU microseconds per request, from clock ticks over a scenario. */
-export function cpuMicrosPerRequest(ticks: number, clockTicksPerSecond: number, requests: number) {
-  if (requests <= 0) return undefined
-  return ((ticks / clockTicksPerSecond) * 1e6) / requests
-}
-
 /** a / b rounded to two decimals; undefined when either side is missing or b is 0. */
 export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined || b === undefined || b === 0) return undefined
@@ -54,18 +48,6 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
 
 export const MB = 1024 * 1024
 export const toMb = (bytes: number) => Math.round((bytes / MB) * 10) / 10
-
-/** Deterministic PRNG (mulberry32) so seeded notes are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Busy and total ticks of one CPU from the text of /proc/stat (`cpuN user nice system idle iowait ...`). */
 export function parseCoreTicks(procStat: string, cpu: number): { busy: number; total: number } {

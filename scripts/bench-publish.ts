@@ -1,0 +1,84 @@
+/**
+ * The template's own tooling (not part of an app made from it): publishes a full bench run as the
+ * template's figures: the key table and the RSS picture on the README's front page, the whole
+ * report in docs/benchmarks.md, the picture as docs/bench-rss.svg.
+ *
+ *   npm run bench && node dist/scripts/bench-publish.js .data/bench/bench-<time>.json
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { keyTable, markdownReport } from '../bench/report.js'
+import type { BenchResult } from '../bench/result.js'
+import { renderRssSvg } from '../bench/svg.js'
+
+/** Replaces the text between `<!-- section:NAME -->` and `<!-- section:NAME-end -->`. */
+export function replaceSection(text: string, name: string, body: string): string {
+  const start = `<!-- section:${name} -->`
+  const end = `<!-- section:${name}-end -->`
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  if (from === -1 || to === -1 || to < from) throw new Error(`no ${start} ... ${end} markers`)
+  return `${text.slice(0, from + start.length)}\n${body.trim()}\n${text.slice(to)}`
+}
+
+export const SVG = 'docs/bench-rss.svg'
+
+/** The README's summary: the key table and the picture, linking to the full report. */
+export function summary(result: BenchResult): string {
+  return `${keyTable(result)}
+
+Measured ${result.startedAt.slice(0, 10)} on Node ${result.node} (\`${result.command}\`); every
+scenario, the process table and the targets: [docs/benchmarks.md](docs/benchmarks.md#latest-run).
+
+![RSS over the run against the memory limit](${SVG})
+`
+}
+
+/** docs/benchmarks.md's results section: the whole report. */
+export function results(result: BenchResult): string {
+  return `## Latest run
+
+${markdownReport(result)}
+![RSS over the run against the memory limit](bench-rss.svg)
+`
+}
+
+function main(argv: string[]): number {
+  const file = argv[0]
+  if (!file || !existsSync(file)) {
+    process.stderr.write('usage: node dist/scripts/bench-publish.js <bench result .json>\n')
+    return 2
+  }
+  const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult
+  if (result.kind !== 'bench') {
+    process.stderr.write(`${file} is a ${result.kind} result; publish a full bench run\n`)
+    return 2
+  }
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+  const title = `RSS over the run (Node ${result.node}${result.machine.box ? `, box ${result.machine.box.cpus} CPU / ${result.machine.box.memoryMb} MB` : ''})`
+  writeFileSync(join(root, SVG), renderRssSvg(result.timeline, title))
+  const edits: Array<[string, string, string]> = [
+    ['README.md', 'bench-summary', summary(result)],
+    ['docs/benchmarks.md', 'bench-results', results(result)],
+  ]
+  for (const [path, section, body] of edits) {
+    const full = join(root, path)
+    writeFileSync(full, replaceSection(readFileSync(full, 'utf8'), section, body))
+  }
+  // The project formats markdown with Biome (tables padded); keep `npm run lint` clean.
+  const biome = join(root, 'node_modules', '.bin', 'biome')
+  if (existsSync(biome)) {
+    execFileSync(biome, ['format', '--write', 'README.md', 'docs/benchmarks.md'], {
+      cwd: root,
+      stdio: 'ignore',
+    })
+  }
+  process.stdout.write(`published ${file} into README.md, docs/benchmarks.md and ${SVG}\n`)
+  return 0
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = main(process.argv.slice(2))
+}
