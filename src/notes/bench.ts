@@ -44,7 +44,7 @@ const paragraph = (next: () => number) =>
 
 /**
  * A realistic note: a short title and a markdown body of a few hundred bytes to a few KB with
- * headings, paragraphs, lists, links, emphasis and the odd code block or raw HTML to sanitize.
+ * headings, paragraphs, lists, links, emphasis and the odd code block or raw HTML to escape.
  * Deterministic per index.
  */
 export function makeNote(index: number): NoteInput {

@@ -1,27 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { noteHtmlKey, noteViewsTag } from './cache.js'
+import { escapeHtml } from './escape-html.js'
 import { NoteNotFoundError } from './routes.js'
 import { NoteParams } from './schemas.js'
 import { getNote } from './store.js'
 
 /**
- * The rendered page allows nothing active even if something slipped past the sanitizer: no
+ * The rendered page allows nothing active even if the renderer let something through: no
  * script, style, frame or form; images only over http(s).
  */
 const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src http: https:; base-uri 'none'"
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-}
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
-
 /**
- * GET /api/notes/:id/html: the note's markdown rendered to sanitized HTML on the worker pool,
+ * GET /api/notes/:id/html: the note's markdown rendered to safe HTML on the worker pool,
  * kept in the `views` cache (`x-cache: l1|l2|miss`) under the note's views tag, which every
  * write to the note invalidates (src/notes/cache.ts).
  */

@@ -15,7 +15,7 @@ async function createNote(t: Test, app: App, title: string, body: string) {
   return res.json() as { id: string }
 }
 
-t.test('GET /api/notes/:id/html renders the note on the pool as sanitized HTML', async (t) => {
+t.test('GET /api/notes/:id/html renders the note on the pool as safe HTML', async (t) => {
   const app = await buildWorkerTestApp(t)
   const note = await createNote(
     t,
@@ -34,7 +34,7 @@ t.test('GET /api/notes/:id/html renders the note on the pool as sanitized HTML',
   )
   t.equal(
     res.body,
-    '<article>\n<h1>Tom &amp; &lt;Jerry&gt;</h1>\n<h1>Hello</h1>\n<p><em>world</em>  <a rel="nofollow noopener noreferrer">x</a> <img src="x" /></p>\n</article>\n',
+    '<article>\n<h1>Tom &amp; &lt;Jerry&gt;</h1>\n<h1>Hello</h1>\n<p><em>world</em> &lt;script&gt;alert(1)&lt;/script&gt; x &lt;img src=x onerror=alert(1)&gt;</p>\n</article>\n',
   )
   t.equal(app.workers.status().completed, 1, 'rendered on the worker pool')
 })

@@ -50,6 +50,25 @@ const HOSTILE = [
   '```html\n<script>alert(1)</script>\n```',
   '`<img src=x onerror=alert(1)>`',
   '> <a href="javascript:alert(1)">quoted</a>',
+  // Attribute breaking: quotes in a destination, a title, alt text or a code fence's language.
+  '[x](https://ok.example/"onmouseover="alert(1))',
+  '[x](https://ok.example/ "t\\" onmouseover=\\"alert(1)")',
+  "[x](https://ok.example/ 't\\' onmouseover=alert(1)')",
+  '![a" onerror="alert(1)](https://ok.example/i.png)',
+  '![a](https://ok.example/i.png "t\\" onload=\\"alert(1)")',
+  '```ts" onclick="alert(1)\ncode\n```',
+  // Autolinks: angle brackets, e-mail, GFM's bare www./https:// and their trailing punctuation.
+  '<https://ok.example/?a="b"onclick=alert(1)>',
+  '<vbscript:msgbox(1)>',
+  '<me@example.com> and www.ok.example/"onclick=alert(1) and https://ok.example/a<b',
+  // Reference links and images, with hostile destinations and titles.
+  '[a][r]\n\n[r]: <javascript:alert(1)> "t"',
+  '[a][r]\n\n[r]: https://ok.example/ "t\\" onclick=\\"alert(1)"',
+  '![i][r]\n\n[r]: data:image/svg+xml,<svg/onload=alert(1)>',
+  '[a]\n\n[a]: jav&#x09;ascript:alert(1)',
+  // Images and links that leave the page without a scheme, or hide one.
+  '![i](//evil.example/i.png) [l](//evil.example/) [b](\\\\\\\\evil.example/)',
+  '[l](java\nscript:alert(1)) [m](%6Aavascript:alert(1))',
 ]
 
 const TAGS = new Set(
@@ -113,7 +132,7 @@ t.test('hostile markdown renders with nothing executable', async (t) => {
     t.same(executable(html), [], `${JSON.stringify(markdown)} -> ${JSON.stringify(html)}`)
     t.notMatch(html, /<script/i)
   }
-  // All of it at once too: the sanitizer sees the pieces nested in each other.
+  // All of it at once too: the pieces nested in each other.
   t.same(executable(render({ markdown: HOSTILE.join('\n\n') })), [])
   t.same(executable(render({ markdown: HOSTILE.join('') })), [])
 })
@@ -137,7 +156,8 @@ t.test('ordinary markdown keeps its meaning', async (t) => {
       '```ts\nconst x = 1 < 2\n```',
       '| a | b |\n|:--|--:|\n| 1 | 2 |',
       '- [x] done\n- [ ] todo',
-      '<details><summary>More</summary>hidden <kbd>Ctrl</kbd></details>',
+      '[relative](/api/notes "same site") [anchor](#top) ![rel](img/i.png)',
+      'www.example.com and <https://example.com/x>',
     ].join('\n\n'),
   })
   t.match(html, '<h1>Title</h1>')
@@ -147,16 +167,47 @@ t.test('ordinary markdown keeps its meaning', async (t) => {
     '<a href="https://example.com/a?b=1&amp;c=2" title="title" rel="nofollow noopener noreferrer">a link</a>',
   )
   t.match(html, '<a href="mailto:me@example.com" rel="nofollow noopener noreferrer">')
-  t.match(html, '<img src="https://example.com/i.png" alt="alt" />')
+  t.match(html, '<img src="https://example.com/i.png" alt="alt">')
   t.match(html, '<pre><code class="language-ts">const x = 1 &lt; 2')
   t.match(html, '<th align="left">a</th>')
-  t.match(html, '<li><input checked disabled type="checkbox" /> done</li>')
-  t.match(html, '<li><input disabled type="checkbox" /> todo</li>')
-  t.match(html, '<details><summary>More</summary>hidden <kbd>Ctrl</kbd></details>')
+  t.match(html, '<li><input checked="" disabled="" type="checkbox"> done</li>')
+  t.match(html, '<li><input disabled="" type="checkbox"> todo</li>')
+  t.match(html, '<a href="/api/notes" title="same site" rel="nofollow noopener noreferrer">')
+  t.match(html, '<a href="#top" rel="nofollow noopener noreferrer">anchor</a>')
+  t.match(html, '<img src="img/i.png" alt="rel">')
+  t.match(html, '<a href="http://www.example.com" rel="nofollow noopener noreferrer">')
+  t.match(html, '<a href="https://example.com/x" rel="nofollow noopener noreferrer">')
   t.same(executable(html), [])
 })
 
-t.test('a link keeps rel=nofollow even if the markdown sets its own rel', async (t) => {
-  const html = render({ markdown: '<a href="https://x.example" rel="opener">x</a>' })
-  t.equal(html, '<p><a href="https://x.example" rel="nofollow noopener noreferrer">x</a></p>\n')
+t.test('raw HTML is shown as text, never as markup', async (t) => {
+  t.equal(
+    render({ markdown: 'Hello <b onclick="x()">bold</b> & <br>' }),
+    '<p>Hello &lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt; &amp; &lt;br&gt;</p>\n',
+  )
+  t.equal(
+    render({ markdown: '<script>alert(1)</script>' }),
+    '<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n',
+  )
+  t.equal(
+    render({ markdown: '<details>\n<summary>More</summary>\n</details>' }),
+    '<p>&lt;details&gt;\n&lt;summary&gt;More&lt;/summary&gt;\n&lt;/details&gt;</p>\n',
+  )
+})
+
+t.test('a refused link keeps its text, a refused image its alt text', async (t) => {
+  t.equal(render({ markdown: '[click *me*](javascript:alert(1))' }), '<p>click <em>me</em></p>\n')
+  t.equal(render({ markdown: '![a <cat>](data:image/png;base64,AA)' }), '<p>a &lt;cat&gt;</p>\n')
+  t.equal(render({ markdown: '<javascript:alert(1)>' }), '<p>javascript:alert(1)</p>\n')
+})
+
+t.test('quotes cannot leave an attribute', async (t) => {
+  t.equal(
+    render({ markdown: '[x](https://ok.example/ "a\\" onclick=\\"b")' }),
+    '<p><a href="https://ok.example/" title="a&quot; onclick=&quot;b" rel="nofollow noopener noreferrer">x</a></p>\n',
+  )
+  t.equal(
+    render({ markdown: '![a" onerror="b](https://ok.example/i.png)' }),
+    '<p><img src="https://ok.example/i.png" alt="a&quot; onerror=&quot;b"></p>\n',
+  )
 })
