@@ -1,7 +1,8 @@
 /**
  * The template's own tooling (not part of an app made from it): publishes a full bench run as the
  * template's figures: the key table and the RSS picture on the README's front page, the whole
- * report in docs/benchmarks.md, the picture as docs/bench-rss.svg.
+ * report as docs/bench-results.md, the picture as docs/bench-rss.svg. These files, this script
+ * and its test are template-only (packages/create-freetier/lib/template.js leaves them out).
  *
  *   npm run bench && node dist/scripts/bench-publish.js .data/bench/bench-<time>.json
  */
@@ -30,15 +31,21 @@ export function summary(result: BenchResult): string {
   return `${keyTable(result)}
 
 Measured ${result.startedAt.slice(0, 10)} on Node ${result.node} (\`${result.command}\`); every
-scenario, the process table and the targets: [docs/benchmarks.md](docs/benchmarks.md#latest-run).
+scenario, the process table and the targets: [docs/bench-results.md](docs/bench-results.md); what
+each figure means: [docs/benchmarks.md](docs/benchmarks.md).
 
 ![RSS over the run against the memory limit](${SVG})
 `
 }
 
-/** docs/benchmarks.md's results section: the whole report. */
+export const RESULTS = 'docs/bench-results.md'
+
+/** docs/bench-results.md: the whole report. */
 export function results(result: BenchResult): string {
-  return `## Latest run
+  return `# The template's latest benchmark run
+
+Published from \`${result.command}\` with \`scripts/bench-publish.ts\`; what each figure means and
+how to run it: [benchmarks.md](benchmarks.md).
 
 ${markdownReport(result)}
 ![RSS over the run against the memory limit](bench-rss.svg)
@@ -59,23 +66,21 @@ function main(argv: string[]): number {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
   const title = `RSS over the run (Node ${result.node}${result.machine.box ? `, box ${result.machine.box.cpus} CPU / ${result.machine.box.memoryMb} MB` : ''})`
   writeFileSync(join(root, SVG), renderRssSvg(result.timeline, title))
-  const edits: Array<[string, string, string]> = [
-    ['README.md', 'bench-summary', summary(result)],
-    ['docs/benchmarks.md', 'bench-results', results(result)],
-  ]
-  for (const [path, section, body] of edits) {
-    const full = join(root, path)
-    writeFileSync(full, replaceSection(readFileSync(full, 'utf8'), section, body))
-  }
+  writeFileSync(join(root, RESULTS), results(result))
+  const readme = join(root, 'README.md')
+  writeFileSync(
+    readme,
+    replaceSection(readFileSync(readme, 'utf8'), 'bench-summary', summary(result)),
+  )
   // The project formats markdown with Biome (tables padded); keep `npm run lint` clean.
   const biome = join(root, 'node_modules', '.bin', 'biome')
   if (existsSync(biome)) {
-    execFileSync(biome, ['format', '--write', 'README.md', 'docs/benchmarks.md'], {
+    execFileSync(biome, ['format', '--write', 'README.md', RESULTS], {
       cwd: root,
       stdio: 'ignore',
     })
   }
-  process.stdout.write(`published ${file} into README.md, docs/benchmarks.md and ${SVG}\n`)
+  process.stdout.write(`published ${file} into README.md, ${RESULTS} and ${SVG}\n`)
   return 0
 }
 

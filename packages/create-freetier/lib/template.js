@@ -22,6 +22,8 @@ export const TEMPLATE_ONLY = [
   'docs/create.md', // how the scaffolder works and is published
   'docs/bench-*', // the template's published benchmark results (figures, charts)
   'bench/results/', // the same, if the bench keeps them beside the harness
+  'scripts/bench-publish.ts', // writes those results into README.md and docs/bench-*
+  'test/bench-publish.test.ts', // its test
 ]
 
 /**

@@ -14,10 +14,19 @@ test('template-only files are recognised by the one list', () => {
     'package-lock.json',
     'docs/create.md',
     'docs/bench-rss.svg',
+    'docs/bench-results.md',
+    'scripts/bench-publish.ts',
   ]) {
     assert.ok(isTemplateOnly(file), `${file} is template-only`)
   }
-  for (const file of ['src/app.ts', 'docs/deploy.md', 'test/README.md', 'src/packages/x.ts']) {
+  for (const file of [
+    'src/app.ts',
+    'docs/deploy.md',
+    'docs/benchmarks.md',
+    'bench/scenarios.ts',
+    'test/README.md',
+    'src/packages/x.ts',
+  ]) {
     assert.ok(!isTemplateOnly(file), `${file} belongs to the app`)
   }
   assert.ok(TEMPLATE_ONLY.length < 20, 'the list stays short')
