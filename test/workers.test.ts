@@ -188,6 +188,33 @@ t.test('a worker that dies mid-task fails only its task; queued tasks still run'
   t.equal(status(app).failed.crashed, 1)
 })
 
+t.test(
+  'workers dying with tasks queued: every answer is 503, never a 500 from piscina',
+  async (t) => {
+    // Every removed worker with tasks queued needs a wake task; uncounted, they used to pile up in
+    // piscina's queue until it refused admitted tasks with "Task queue is at limit" (a 500).
+    const env = { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '2', WORKER_TASK_TIMEOUT_MS: '60000' }
+    const app = await buildWorkerTestApp(t, env, (a) => {
+      defineTestTask(a)
+      a.get('/t/crash', async () => a.workers.run('test', { kind: 'crash', gate: crash.buffer }))
+    })
+    const crash = gate()
+    crash.open() // every crash task ends its worker as soon as it starts
+    const statuses: Record<number, number> = {}
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(Array.from({ length: 4 }, () => app.inject('/t/crash')))
+      for (const answer of answers) {
+        statuses[answer.statusCode] = (statuses[answer.statusCode] ?? 0) + 1
+        if (answer.statusCode !== 503) t.fail(`answered ${answer.statusCode}: ${answer.body}`)
+        else t.equal(answer.json().dependency, 'workers')
+      }
+    }
+    t.same(Object.keys(statuses), ['503'], `every answer is a 503 (${JSON.stringify(statuses)})`)
+    t.ok(status(app).failed.crashed >= 3, 'the workers did crash')
+    t.equal(await app.workers.run('notes.render', { markdown: '*ok*' }), '<p><em>ok</em></p>\n')
+  },
+)
+
 t.test('a task that exhausts its heap fails cleanly; the next one succeeds', async (t) => {
   const app = await buildWorkerTestApp(t, {}, async (app) => {
     defineTestTask(app)

@@ -18,6 +18,8 @@ type PiscinaWorker = Parameters<Balancer>[1][number]
 export const HEAP_RECYCLE_SHARE = 0.75
 const RETRY_AFTER_SECONDS = 2
 const DEPENDENCY = 'workers'
+/** The name of the task that only makes piscina start a worker (#wake); it never runs. */
+const WAKE = 'wake'
 
 export interface WorkerPoolOptions {
   threads: number
@@ -87,6 +89,7 @@ export class WorkerPool implements Workers {
   /** threadId -> tasks handed to it (the balancer counts, so a worker never gets more than N). */
   readonly #assigned = new Map<number, number>()
   readonly #overBudget = new Set<number>()
+  /** run() tasks holding a thread or a queue slot. */
   #inFlight = 0
   readonly #counts = {
     completed: 0,
@@ -118,11 +121,7 @@ export class WorkerPool implements Workers {
     }
     if (this.#inFlight >= threads + maxQueue) {
       this.#counts.rejected++
-      throw new DependencyUnavailableError(
-        DEPENDENCY,
-        `worker queue is full (${maxQueue} waiting, ${threads} running)`,
-        RETRY_AFTER_SECONDS,
-      )
+      throw this.#full()
     }
     this.#inFlight++
     try {
@@ -141,6 +140,15 @@ export class WorkerPool implements Workers {
       this.#inFlight--
       this.#retireIdle()
     }
+  }
+
+  #full() {
+    const { threads, maxQueue } = this.#options
+    return new DependencyUnavailableError(
+      DEPENDENCY,
+      `worker queue is full (${maxQueue} waiting, ${threads} running)`,
+      RETRY_AFTER_SECONDS,
+    )
   }
 
   status(): WorkerPoolStatus {
@@ -214,6 +222,12 @@ export class WorkerPool implements Workers {
         { cause: error },
       )
     }
+    if (/^Task queue is at limit|^No task queue available/.test((error as Error)?.message)) {
+      // Cannot happen while #admit counts every task; if piscina refuses anyway it is a full
+      // pool, not a failure of the request.
+      this.#counts.rejected++
+      return this.#full()
+    }
     if (/^worker exited with code|^Terminating worker thread/.test((error as Error)?.message)) {
       failed.crashed++
       return new DependencyUnavailableError(
@@ -237,7 +251,8 @@ export class WorkerPool implements Workers {
         minThreads: 0,
         maxThreads: threads,
         idleTimeout: idleTimeoutMs,
-        // Admission is bounded in run(); piscina's own queue only needs headroom for wake().
+        // Every task piscina holds was counted first: each run() admitted (#inFlight), plus the
+        // one place the wake task takes for an instant (#wake). piscina never refuses one.
         maxQueue: threads + maxQueue + 1,
         concurrentTasksPerWorker: 1,
         resourceLimits: {
@@ -260,11 +275,11 @@ export class WorkerPool implements Workers {
 
   /** The load balancer: the first idle worker that is not being retired. */
   #pick(taskName: string, workers: PiscinaWorker[]): PiscinaWorker | null {
+    if (taskName === WAKE) return null
     for (const worker of workers) {
       if (worker.currentUsage > 0 || worker.terminating || worker.destroyed) continue
       if (this.#retiring(worker.id)) continue
-      if (taskName !== 'wake')
-        this.#assigned.set(worker.id, (this.#assigned.get(worker.id) ?? 0) + 1)
+      this.#assigned.set(worker.id, (this.#assigned.get(worker.id) ?? 0) + 1)
       return worker
     }
     return null
@@ -276,11 +291,21 @@ export class WorkerPool implements Workers {
     this.#overBudget.delete(threadId)
     // piscina does not hand queued tasks to a new worker when one is removed (timeout, crash,
     // recycling) until the next run(); a no-op run makes it start one. After the removal is done.
-    setImmediate(() => {
-      const pool = this.#piscina
-      if (this.#closing || pool === undefined || pool.queueSize === 0) return
-      pool.run(null, { name: 'wake' }).catch(() => {})
-    })
+    setImmediate(() => this.#wake())
+  }
+
+  /**
+   * piscina starts a worker for queued tasks only inside run(), so after a worker is removed
+   * (timeout, crash, recycling) with tasks waiting, a wake task is run and withdrawn at once:
+   * the balancer never hands it to a worker, so it holds the one queue place kept for it for the
+   * length of this call, never a request's slot, and wakes never pile up in piscina's queue.
+   */
+  #wake() {
+    const pool = this.#piscina
+    if (this.#closing || pool === undefined || pool.queueSize === 0) return
+    const withdraw = new AbortController()
+    pool.run(null, { name: WAKE, signal: withdraw.signal }).catch(() => {})
+    withdraw.abort()
   }
 }
 

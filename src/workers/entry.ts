@@ -31,8 +31,3 @@ export default async function runTask({ module, payload }: TaskMessage): Promise
   const result = await task(payload)
   return { result, threadId, heapUsedBytes: getHeapStatistics().used_heap_size }
 }
-
-/** A no-op the pool runs to make piscina start a worker for tasks left queued (see workers.ts). */
-export function wake(): null {
-  return null
-}
