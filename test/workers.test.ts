@@ -194,7 +194,7 @@ t.test(
     // Every removed worker with tasks queued needs a wake task; uncounted, they used to pile up in
     // piscina's queue until it refused admitted tasks with "Task queue is at limit" (a 500).
     const env = { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '2', WORKER_TASK_TIMEOUT_MS: '60000' }
-    const app = await buildWorkerTestApp(t, env, (a) => {
+    const app = await buildWorkerTestApp(t, env, async (a) => {
       defineTestTask(a)
       a.get('/t/crash', async () => a.workers.run('test', { kind: 'crash', gate: crash.buffer }))
     })
