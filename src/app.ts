@@ -19,7 +19,9 @@ import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
 import probes from './plugins/probes.js'
 import rateLimiting from './plugins/rate-limit.js'
-import redis from './plugins/redis.js'
+import redis from './plugins/redis.js' // redis-only
+import redisCache from './plugins/redis-cache.js' // redis-only
+import redisRateLimit from './plugins/redis-rate-limit.js' // redis-only
 import securityHeaders from './plugins/security-headers.js'
 import workers from './plugins/workers.js'
 import { RequestLog } from './request-log.js'
@@ -93,7 +95,9 @@ export async function buildApp(options: AppOptions) {
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
   await app.register(db)
-  await app.register(redis)
+  await app.register(redis) // redis-only
+  await app.register(redisCache) // redis-only
+  await app.register(redisRateLimit) // redis-only
   await app.register(cache)
   await app.register(rateLimiting)
   await app.register(workers)

@@ -26,11 +26,13 @@ const schema = Type.Object({
   PG_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100 }),
   PGLITE_DATA_DIR: Type.String({ default: '.data/pglite', minLength: 1 }),
 
+  // redis-only: start
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_MAX_CONNECTIONS: Type.Integer({ default: 10, minimum: 1, maximum: 50 }),
   REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ default: 250, minimum: 10, maximum: 10000 }),
   // Prefix of every key, the invalidation channel and connection names (tests isolate with it).
   REDIS_KEY_PREFIX: Type.String({ default: 'freetier', pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  // redis-only: end
 
   CACHE_VIEWS_TTL: Type.Integer({ default: 300, minimum: 1 }),
   CACHE_QUERIES_TTL: Type.Integer({ default: 600, minimum: 1 }),

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import type { App } from '../src/app.js'
-import { RedisL2 } from '../src/cache/l2.js'
+import type { App } from '../src/app.js' // redis-only
+import { RedisL2 } from '../src/cache/redis-l2.js' // redis-only
 import { buildTestApp } from './helpers/app.js'
 import { cachedApp, eventually } from './helpers/cache.js'
 import { testDatabase } from './helpers/database.js'
-import { randomPrefix, testClient } from './helpers/redis.js'
-import { redis as redisService } from './helpers/services.js'
+import { randomPrefix, testClient } from './helpers/redis.js' // redis-only
+import { redis as redisService } from './helpers/services.js' // redis-only
 
-const service = await redisService()
+const service = await redisService() // redis-only
 
 function tierTests(t: Test, env: () => Record<string, string>) {
   t.test('hit, miss and expiry per namespace', async (t) => {
@@ -193,6 +193,7 @@ t.test('without Redis (L1 only)', async (t) => {
   })
 })
 
+// redis-only: start
 t.test('with Redis (L1 + L2)', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
   const probe = testClient(t, url)
@@ -269,3 +270,4 @@ t.test('with Redis (L1 + L2)', { skip: service.skip ?? false }, async (t) => {
     t.equal((await l2.get('queries', 'r')).raw, '"fresh"')
   })
 })
+// redis-only: end

@@ -8,7 +8,7 @@ t.test('defaults work with an empty environment', async (t) => {
   t.equal(config.host, '127.0.0.1')
   t.equal(config.trustProxy, false)
   t.equal(config.PG_POOL_MAX, 5)
-  t.equal(config.REDIS_MAX_CONNECTIONS, 10)
+  t.equal(config.REDIS_MAX_CONNECTIONS, 10) // redis-only
   t.equal(config.CACHE_VIEWS_TTL, 300)
   t.equal(config.CACHE_QUERIES_TTL, 600)
   t.equal(config.WORKER_THREADS, 2)
@@ -45,7 +45,7 @@ t.test('production refuses a missing DATABASE_URL', async (t) => {
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production' })) as ConfigError
   t.match(error.message, /DATABASE_URL: got nothing, expected a postgres:\/\/ URL in production/)
   t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL: got "mysql:\/\/x"/)
-  t.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/)
+  t.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/) // redis-only
   t.throws(() => loadConfig({ STATUS_TOKEN: 'short' }), /STATUS_TOKEN/)
 })
 

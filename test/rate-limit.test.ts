@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildTestApp } from './helpers/app.js'
-import { hungRedis, randomPrefix } from './helpers/redis.js'
-import { redis as redisService } from './helpers/services.js'
+import { hungRedis, randomPrefix } from './helpers/redis.js' // redis-only
+import { redis as redisService } from './helpers/services.js' // redis-only
 
-const service = await redisService()
+const service = await redisService() // redis-only
 
 const apiRoute: FastifyPluginAsync = async (app) => {
   app.get('/api/ping', async () => ({ pong: true }))
@@ -48,6 +48,7 @@ t.test('keyed on the client address that the trusted hops give', async (t) => {
   )
 })
 
+// redis-only: start
 t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
 
@@ -75,3 +76,4 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
     t.ok(performance.now() - started < 1000, 'no request waits on the hung server')
   })
 })
+// redis-only: end

@@ -5,6 +5,8 @@ import cache from '../src/plugins/cache.js'
 import probes from '../src/plugins/probes.js'
 import rateLimiting from '../src/plugins/rate-limit.js'
 import redis, { RedisBudgetError } from '../src/plugins/redis.js'
+import redisCache from '../src/plugins/redis-cache.js'
+import redisRateLimit from '../src/plugins/redis-rate-limit.js'
 import { CircuitBreaker, CircuitOpenError } from '../src/redis/breaker.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
@@ -107,7 +109,9 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
     const start = async () => {
       await app.register(probes)
       await app.register(redis)
+      await app.register(redisCache)
       await app.register(cache)
+      await app.register(redisRateLimit)
       await app.register(rateLimiting)
     }
     await t.rejects(

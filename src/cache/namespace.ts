@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { L1Store } from './l1.js'
-import type { Invalidation, RedisL2 } from './l2.js'
+import type { Invalidation, InvalidationMessage, SharedStore } from './shared.js'
 
 export type CacheSource = 'l1' | 'l2' | 'miss'
 
@@ -23,14 +23,14 @@ export interface NamespaceOptions {
   ttlSeconds: number
   /** null when CACHE_L1=false. */
   l1: L1Store | null
-  /** null without Redis. */
-  l2: RedisL2 | null
+  /** null without a shared tier (Redis). */
+  l2: SharedStore | null
   /** Serialized values above this are not stored in Redis. */
   l2MaxValueBytes: number
   /** How old an L1 entry may be and still be served (finite while invalidations cannot arrive). */
   l1MaxAgeMs: () => number
   /** Tells the other instances; rejects when Redis cannot. */
-  publish: (message: Invalidation & { namespace: string; all?: boolean }) => Promise<void>
+  publish: (message: InvalidationMessage) => Promise<void>
   log: FastifyBaseLogger
 }
 

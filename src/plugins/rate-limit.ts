@@ -4,16 +4,33 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 
 type IncrCallback = Parameters<FastifyRateLimitStore['incr']>[1]
-type StoreCtor = new (
+export type StoreCtor = new (
   continueExceeding: boolean,
   exponentialBackoff: boolean,
   ...rest: unknown[]
 ) => FastifyRateLimitStore
 
 // The plugin's own stores are not exported; they are its documented building blocks.
-const require = createRequire(import.meta.url)
-const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreCtor
-const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreCtor
+export const storeRequire = createRequire(import.meta.url)
+const LocalStore = storeRequire('@fastify/rate-limit/store/LocalStore.js') as StoreCtor
+
+/**
+ * Counters every instance shares. The limiter works without them (counting in memory); a plugin
+ * that provides them (src/plugins/redis-rate-limit.ts) decorates `sharedRateLimit` before this
+ * one is registered.
+ */
+export interface SharedCounters {
+  /** False while the store cannot be reached: requests are counted in memory meanwhile. */
+  usable(): boolean
+  /** Counts one request of `key`; rejects when the store cannot answer. */
+  incr(key: string, timeWindow: number, max: number): Promise<{ current: number; ttl: number }>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sharedRateLimit?: SharedCounters
+  }
+}
 
 /** Routes under this prefix are limited; everything else (/healthz, /readyz, /status) never. */
 export const LIMITED_PREFIX = '/api'
@@ -24,41 +41,25 @@ const limited = (url: string) => url === LIMITED_PREFIX || url.startsWith(`${LIM
 
 /**
  * Rate limiting on the API: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per client address
- * (request.ip, which only trusted proxy hops can set). Counters live in Redis when it is
- * configured, so every instance shares them; while Redis is unavailable (circuit open, not
- * connected) the same limit is counted in memory instead, so an outage neither fails requests
+ * (request.ip, which only trusted proxy hops can set). Counters live in the shared store when
+ * one is registered (Redis, with REDIS_URL), so every instance shares them; while it is
+ * unavailable the same limit is counted in memory instead, so an outage neither fails requests
  * nor lifts the limit.
  */
 async function rateLimiting(app: FastifyInstance) {
-  const { config, redis } = app
-  const client = redis?.open('rate-limit')
+  const { config, sharedRateLimit: shared } = app
   const local = new LocalStore(false, false, LOCAL_CLIENTS)
-  const shared = client
-    ? new RedisStore(false, false, client, `${config.REDIS_KEY_PREFIX}:rate-limit:`)
-    : undefined
 
   class Store implements FastifyRateLimitStore {
     incr(key: string, callback: IncrCallback, timeWindow: number, max: number) {
-      if (!redis || !client || !shared || !redis.usable(client)) {
+      if (!shared?.usable()) {
         local.incr(key, callback, timeWindow, max)
         return
       }
-      redis
-        .guard(
-          () =>
-            new Promise<{ current: number; ttl: number }>((resolve, reject) =>
-              shared.incr(
-                key,
-                (error, result) => (error || !result ? reject(error) : resolve(result)),
-                timeWindow,
-                max,
-              ),
-            ),
-        )
-        .then(
-          (result) => callback(null, result),
-          () => local.incr(key, callback, timeWindow, max),
-        )
+      shared.incr(key, timeWindow, max).then(
+        (result) => callback(null, result),
+        () => local.incr(key, callback, timeWindow, max),
+      )
     }
 
     child() {
@@ -79,4 +80,4 @@ async function rateLimiting(app: FastifyInstance) {
   })
 }
 
-export default fp(rateLimiting, { name: 'rate-limit', dependencies: ['redis'] })
+export default fp(rateLimiting, { name: 'rate-limit' })

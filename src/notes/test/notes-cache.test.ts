@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
 import { buildTestApp } from '../../../test/helpers/app.js'
-import { eventually } from '../../../test/helpers/cache.js'
-import { testDatabase } from '../../../test/helpers/database.js'
-import { randomPrefix } from '../../../test/helpers/redis.js'
-import { redis as redisService } from '../../../test/helpers/services.js'
+import { eventually } from '../../../test/helpers/cache.js' // redis-only
+import { testDatabase } from '../../../test/helpers/database.js' // redis-only
+import { randomPrefix } from '../../../test/helpers/redis.js' // redis-only
+import { redis as redisService } from '../../../test/helpers/services.js' // redis-only
 import type { App } from '../../app.js'
 import { createNote } from './helpers.js'
 
-const service = await redisService()
+const service = await redisService() // redis-only
 
 const read = async (app: App, url: string) => {
   const res = await app.inject(url)
@@ -62,6 +62,7 @@ t.test('one instance without Redis', async (t) => {
   readYourWrites(t, () => ({}))
 })
 
+// redis-only: start
 t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
   readYourWrites(t, () => ({ REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() }))
@@ -99,3 +100,4 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
     }
   })
 })
+// redis-only: end

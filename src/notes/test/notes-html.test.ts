@@ -1,13 +1,13 @@
 import t, { type Test } from 'tap'
-import { testDatabase } from '../../../test/helpers/database.js'
-import { freePort } from '../../../test/helpers/process.js'
-import { randomPrefix } from '../../../test/helpers/redis.js'
-import { redis } from '../../../test/helpers/services.js'
+import { testDatabase } from '../../../test/helpers/database.js' // redis-only
+import { freePort } from '../../../test/helpers/process.js' // redis-only
+import { randomPrefix } from '../../../test/helpers/redis.js' // redis-only
+import { redis } from '../../../test/helpers/services.js' // redis-only
 import { buildWorkerTestApp, defineTestTask, gate, waitFor } from '../../../test/helpers/workers.js'
 import type { App } from '../../app.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
-const redisService = await redis()
+const redisService = await redis() // redis-only
 
 async function createNote(t: Test, app: App, title: string, body: string) {
   const res = await app.inject({ method: 'POST', url: '/api/notes', payload: { title, body } })
@@ -103,6 +103,7 @@ t.test('the HTML is cached in views: rendered once, x-cache miss then l1', async
   t.notOk(missing.headers['x-cache'])
 })
 
+// redis-only: start
 t.test(
   'with Redis, two instances share the rendered HTML and its invalidation',
   {
@@ -144,3 +145,4 @@ t.test('with Redis down the HTML is still served, rendered on the pool', async (
   t.match(res.body, '<p>still <em>here</em></p>')
   t.match(res.headers['x-cache'], /^(miss|l1)$/)
 })
+// redis-only: end

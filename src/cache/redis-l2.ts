@@ -1,11 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { RedisConnections } from '../plugins/redis.js'
-
-export interface Invalidation {
-  keys?: readonly string[]
-  tags?: readonly string[]
-  prefixes?: readonly string[]
-}
+import type { Invalidation, SharedStore } from './shared.js'
 
 /**
  * Stores only if the namespace's epoch is still the one read before the value was loaded: a
@@ -57,7 +52,7 @@ const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&')
  * `<prefix>:<namespace>:k:<key>`, tag sets `<prefix>:<namespace>:t:<tag>`, and one epoch
  * counter per namespace orders loads against invalidations.
  */
-export class RedisL2 {
+export class RedisL2 implements SharedStore {
   readonly #client: ScriptedRedis
 
   constructor(
