@@ -61,13 +61,13 @@ export function blueprintWithoutRedis(yaml) {
 }
 
 /**
- * .env.example without REDIS_URL and the comment lines that explain it.
+ * .env.example without the REDIS_* variables and the comment lines that explain them.
  * @param {string} text
  */
 export function envExampleWithoutRedis(text) {
   const out = []
   for (const line of text.split('\n')) {
-    if (/^#?\s*REDIS_URL=/.test(line)) {
+    if (/^#?\s*REDIS_[A-Z_]+=/.test(line)) {
       while (out.length > 0 && /^#(?!\s*---)/.test(out.at(-1) ?? '')) out.pop()
     } else {
       out.push(line)
