@@ -17,6 +17,7 @@ import errors from './plugins/errors.js'
 import jsonBody from './plugins/json-body.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
+import openapi from './plugins/openapi.js'
 import probes from './plugins/probes.js'
 import rateLimiting from './plugins/rate-limit.js'
 import redis from './plugins/redis.js' // redis-only
@@ -87,6 +88,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(jsonBody)
   await app.register(securityHeaders)
   await app.register(cors)
+  await app.register(openapi)
   await app.register(probes)
   await app.register(loadShedding)
   await app.register(leakGuard, {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { cached, errorResponses } from '../schemas.js'
 import { noteHtmlKey, noteViewsTag } from './cache.js'
 import { escapeHtml } from './escape-html.js'
 import { NoteNotFoundError } from './routes.js'
@@ -24,8 +25,13 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
     '/api/notes/:id/html',
     {
       schema: {
+        tags: ['notes'],
+        summary: 'A note rendered to HTML on the worker pool',
         params: NoteParams,
-        response: { 200: Type.String({ description: 'an HTML fragment (text/html)' }) },
+        response: {
+          200: cached(Type.String({ description: 'an HTML fragment (text/html)' })),
+          ...errorResponses(400, 404, 429, 503, 504),
+        },
       },
     },
     async (request, reply) => {

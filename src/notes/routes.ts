@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { cached, errorResponses } from '../schemas.js'
 import { invalidateNote, LIST_TAG, listKey, noteKey } from './cache.js'
 import { Note, NoteCreate, NoteList, NoteListQuery, NoteParams, NotePatch } from './schemas.js'
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './store.js'
@@ -22,7 +24,14 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/notes',
-    { schema: { body: NoteCreate, response: { 201: Note } } },
+    {
+      schema: {
+        tags: ['notes'],
+        summary: 'Create a note',
+        body: NoteCreate,
+        response: { 201: Note, ...errorResponses(400, 413, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const note = await createNote(db, request.body)
       await invalidateNote(cache)
@@ -34,7 +43,14 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
   // and serialized once, then sent as they are from either tier (`reply.sendCached`).
   app.get(
     '/api/notes',
-    { schema: { querystring: NoteListQuery, response: { 200: NoteList } } },
+    {
+      schema: {
+        tags: ['notes'],
+        summary: 'List notes, newest first (cursor pagination)',
+        querystring: NoteListQuery,
+        response: { 200: cached(NoteList), ...errorResponses(400, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const page = await cache.queries.getOrLoad(
         listKey(request.query),
@@ -47,7 +63,14 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/notes/:id',
-    { schema: { params: NoteParams, response: { 200: Note } } },
+    {
+      schema: {
+        tags: ['notes'],
+        summary: 'Read a note',
+        params: NoteParams,
+        response: { 200: cached(Note), ...errorResponses(400, 404, 429, 503) },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params
       // An unknown id loads undefined, which is not cached: creating it later needs no purge.
@@ -62,7 +85,15 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.patch(
     '/api/notes/:id',
-    { schema: { params: NoteParams, body: NotePatch, response: { 200: Note } } },
+    {
+      schema: {
+        tags: ['notes'],
+        summary: 'Change a note (the fields given)',
+        params: NoteParams,
+        body: NotePatch,
+        response: { 200: Note, ...errorResponses(400, 404, 413, 429, 503) },
+      },
+    },
     async (request) => {
       const note = await updateNote(db, request.params.id, request.body)
       if (!note) throw new NoteNotFoundError(request.params.id)
@@ -71,12 +102,18 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     },
   )
 
-  app.delete('/api/notes/:id', { schema: { params: NoteParams } }, async (request, reply) => {
+  const deleteSchema = {
+    tags: ['notes'],
+    summary: 'Delete a note',
+    params: NoteParams,
+    response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses(400, 404, 429, 503) },
+  }
+  app.delete('/api/notes/:id', { schema: deleteSchema }, async (request, reply) => {
     if (!(await deleteNote(db, request.params.id))) {
       throw new NoteNotFoundError(request.params.id)
     }
     await invalidateNote(cache, request.params.id)
-    return reply.code(204).send()
+    return reply.code(204).send(null)
   })
 }
 

@@ -39,7 +39,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { shedding: false },
       logLevel: 'warn',
-      schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+      schema: {
+        tags: ['health'],
+        summary: "Liveness for the platform's health check; never touches a dependency",
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
     },
     async () => ({ status: 'ok' as const }),
   )
@@ -48,7 +52,11 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     '/readyz',
     {
       config: { shedding: false },
-      schema: { response: { 200: Readiness, 503: Readiness } },
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: each dependency and its state; 503 while a required one is down',
+        response: { 200: Readiness, 503: Readiness },
+      },
     },
     async (_request, reply) => {
       const readiness = await app.probes.readiness()
@@ -61,6 +69,8 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     {
       config: { shedding: false },
       schema: {
+        tags: ['health'],
+        summary: 'Memory plan, live usage, cache, pools and versions (bearer token if set)',
         headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
         response: {
           200: Type.Object({}, { additionalProperties: true }),
