@@ -1,5 +1,6 @@
 import envSchema from 'env-schema'
 import Type, { type Static } from 'typebox'
+import { parseDuration } from './duration.js'
 import { MAX_LIMIT_MB, MIN_LIMIT_MB } from './memory.js'
 
 /**
@@ -41,6 +42,7 @@ const schema = Type.Object({
 
   RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1 }),
   RATE_LIMIT_WINDOW: Type.String({ default: '1 minute', minLength: 1 }),
+  RATE_LIMIT_SYNC_MS: Type.Integer({ default: 100, minimum: 10, maximum: 60000 }),
 
   WORKER_THREADS: Type.Integer({ default: 2, minimum: 1, maximum: 64 }),
   WORKER_MAX_TASKS: Type.Integer({ default: 500, minimum: 1 }),
@@ -63,6 +65,8 @@ export interface Config extends Env {
   trustProxy: number | false
   /** CORS_ORIGINS as a list (empty: no cross-origin access). */
   corsOrigins: string[]
+  /** RATE_LIMIT_WINDOW in milliseconds. */
+  rateLimitWindowMs: number
 }
 
 /** An origin as browsers send it: scheme, host and optional port, nothing else. */
@@ -122,7 +126,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `CORS_ORIGINS: got ${JSON.stringify(origin)}, expected origins like https://app.example.com (scheme and host, no path), comma-separated`,
     )
   }
-  if (problems.length > 0) throw new ConfigError(problems)
+  const rateLimitWindowMs = parseDuration(env.RATE_LIMIT_WINDOW)
+  if (rateLimitWindowMs === undefined) {
+    problems.push(
+      `RATE_LIMIT_WINDOW: got ${JSON.stringify(env.RATE_LIMIT_WINDOW)}, expected a duration such as "1 minute", "30 seconds" or milliseconds`,
+    )
+  }
+  if (problems.length > 0 || rateLimitWindowMs === undefined) throw new ConfigError(problems)
   const onPlatform = env.RENDER !== undefined
   const hops = env.TRUST_PROXY_HOPS ?? (onPlatform ? 2 : 0)
   return {
@@ -131,5 +141,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? (onPlatform || isProduction ? '0.0.0.0' : '127.0.0.1'),
     trustProxy: hops > 0 ? hops : false,
     corsOrigins,
+    rateLimitWindowMs,
   }
 }

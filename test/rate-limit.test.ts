@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import t, { type Test } from 'tap'
+import type { App } from '../src/app.js'
 import { buildTestApp } from './helpers/app.js'
-import { hungRedis, randomPrefix } from './helpers/redis.js' // redis-only
+import { hungRedis, ownRedis, randomPrefix } from './helpers/redis.js' // redis-only
 import { redis as redisService } from './helpers/services.js' // redis-only
 
 const service = await redisService() // redis-only
@@ -52,16 +54,75 @@ t.test('keyed on the client address that the trusted hops give', async (t) => {
 t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
 
-  t.test('instances share the counters', async (t) => {
-    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() }
+  t.test('instances share the counters, within what the other admitted since a sync', async (t) => {
+    // Syncs by hand (the timer is set out of reach), so the test decides when instances talk.
+    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_SYNC_MS: '60000' }
     const a = await limitedApp(t, env)
     const b = await limitedApp(t, env)
-    t.equal((await a.inject('/api/ping')).statusCode, 200)
-    t.equal((await b.inject('/api/ping')).statusCode, 200)
-    t.equal((await a.inject('/api/ping')).statusCode, 200)
+    const ping = async (app: App) => (await app.inject('/api/ping')).statusCode
+    t.equal(await ping(a), 200)
+    t.equal(await ping(a), 200)
+    await a.rateLimit.sync()
+    t.equal(await ping(b), 200, 'b has not synced yet: it knows only its own request')
+    await b.rateLimit.sync()
+    t.equal(await ping(b), 429, "b adopted the shared total: a's 2 + its 1 = the limit")
+    t.equal(await ping(a), 200, "a has not seen b's request yet: the stated error, one over")
+    await a.rateLimit.sync()
+    t.equal(await ping(a), 429)
     const res = await b.inject('/api/ping')
-    t.equal(res.statusCode, 429, 'the fourth request, across both instances, is limited')
+    t.equal(res.statusCode, 429)
     t.ok(Number(res.headers['retry-after']) > 0)
+  })
+
+  t.test(
+    'interleaved load on two instances: admitted between the limit and the bound',
+    async (t) => {
+      const env = {
+        REDIS_URL: url,
+        REDIS_KEY_PREFIX: randomPrefix(),
+        RATE_LIMIT_MAX: '20',
+        RATE_LIMIT_SYNC_MS: '60000',
+      }
+      const apps = [await limitedApp(t, env), await limitedApp(t, env)]
+      const syncEvery = 4
+      let admitted = 0
+      const codes = new Set<number>()
+      for (let i = 0; i < 80; i++) {
+        const res = await (apps[i % 2] as App).inject('/api/ping')
+        codes.add(res.statusCode)
+        if (res.statusCode === 200) admitted++
+        if (i % syncEvery === syncEvery - 1)
+          await Promise.all(apps.map((app) => app.rateLimit.sync()))
+      }
+      t.same([...codes].sort(), [200, 429], 'nothing but 200 and 429')
+      t.ok(admitted >= 20, `never below the limit (admitted ${admitted})`)
+      // Between syncs the other instance admits at most syncEvery / 2 requests unseen.
+      t.ok(
+        admitted <= 20 + syncEvery / 2,
+        `over the limit by at most the unsynced share (${admitted})`,
+      )
+    },
+  )
+
+  t.test('Redis killed: the local count goes on, no 5xx, nothing waits', async (t) => {
+    const own = await ownRedis(t)
+    const app = await limitedApp(t, {
+      REDIS_URL: own.url,
+      REDIS_KEY_PREFIX: randomPrefix(),
+      RATE_LIMIT_SYNC_MS: '60000',
+    })
+    const ping = async () => (await app.inject('/api/ping')).statusCode
+    t.equal(await ping(), 200)
+    await app.rateLimit.sync()
+    await own.kill()
+    while ((await app.inject('/readyz')).json().dependencies.redis.status === 'up') {
+      await sleep(20)
+    }
+    const started = performance.now()
+    t.same([await ping(), await ping(), await ping(), await ping()], [200, 200, 429, 429])
+    await app.rateLimit.sync()
+    t.equal(await ping(), 429, 'a sync that cannot reach Redis keeps the counts')
+    t.ok(performance.now() - started < 1000, 'no request waits on the dead server')
   })
 
   t.test('Redis not answering: still limited, in memory, and prompt', async (t) => {

@@ -1,18 +1,13 @@
-import { createRequire } from 'node:module'
-import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
+import { clientKey } from '../rate-limit/client-key.js'
+import { type Batch, WindowCounters } from '../rate-limit/counter.js'
 
-type IncrCallback = Parameters<FastifyRateLimitStore['incr']>[1]
-export type StoreCtor = new (
-  continueExceeding: boolean,
-  exponentialBackoff: boolean,
-  ...rest: unknown[]
-) => FastifyRateLimitStore
-
-// The plugin's own stores are not exported; they are its documented building blocks.
-export const storeRequire = createRequire(import.meta.url)
-const LocalStore = storeRequire('@fastify/rate-limit/store/LocalStore.js') as StoreCtor
+/** Routes under this prefix are limited; everything else (/healthz, /readyz, /status) never. */
+export const LIMITED_PREFIX = '/api'
+/** Distinct clients the counters remember per window. */
+const LOCAL_CLIENTS = 10_000
+const limited = (url: string) => url === LIMITED_PREFIX || url.startsWith(`${LIMITED_PREFIX}/`)
 
 /**
  * Counters every instance shares. The limiter works without them (counting in memory); a plugin
@@ -20,64 +15,111 @@ const LocalStore = storeRequire('@fastify/rate-limit/store/LocalStore.js') as St
  * one is registered.
  */
 export interface SharedCounters {
-  /** False while the store cannot be reached: requests are counted in memory meanwhile. */
+  /** False while the store cannot be reached: the counts stay in memory meanwhile. */
   usable(): boolean
-  /** Counts one request of `key`; rejects when the store cannot answer. */
-  incr(key: string, timeWindow: number, max: number): Promise<{ current: number; ttl: number }>
+  /**
+   * Adds each key's count to its counter for the batch's window, kept until `windowEndsAt`
+   * (ms since the epoch) at least, and answers the new totals in the batch's order. Rejects when
+   * the store cannot answer.
+   */
+  add(batch: Batch, windowEndsAt: number): Promise<number[]>
+}
+
+export interface RateLimit {
+  /** Adds the counts made since the last sync to the shared counters and adopts their totals. */
+  sync(): Promise<void>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     sharedRateLimit?: SharedCounters
+    rateLimit: RateLimit
   }
 }
-
-/** Routes under this prefix are limited; everything else (/healthz, /readyz, /status) never. */
-export const LIMITED_PREFIX = '/api'
-/** Distinct clients the in-memory counters remember. */
-const LOCAL_CLIENTS = 10_000
-
-const limited = (url: string) => url === LIMITED_PREFIX || url.startsWith(`${LIMITED_PREFIX}/`)
 
 /**
  * Rate limiting on the API: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per client address
- * (request.ip, which only trusted proxy hops can set). Counters live in the shared store when
- * one is registered (Redis, with REDIS_URL), so every instance shares them; while it is
- * unavailable the same limit is counted in memory instead, so an outage neither fails requests
- * nor lifts the limit.
+ * (request.ip, which only trusted proxy hops can set). A request costs a counter update in
+ * memory, never a round trip: with shared counters (Redis, with REDIS_URL) each instance adds
+ * what it counted every RATE_LIMIT_SYNC_MS and adopts the totals, which include the other
+ * instances' requests. So across instances the limit holds within what the others admitted
+ * since their last sync; with the store down or absent it holds per instance, and nothing
+ * waits on the store either way.
  */
 async function rateLimiting(app: FastifyInstance) {
   const { config, sharedRateLimit: shared } = app
-  const local = new LocalStore(false, false, LOCAL_CLIENTS)
+  const counters = new WindowCounters(
+    config.RATE_LIMIT_MAX,
+    config.rateLimitWindowMs,
+    LOCAL_CLIENTS,
+  )
+  const max = String(config.RATE_LIMIT_MAX)
+  const windowText = `${Math.ceil(config.rateLimitWindowMs / 1000)} seconds`
 
-  class Store implements FastifyRateLimitStore {
-    incr(key: string, callback: IncrCallback, timeWindow: number, max: number) {
-      if (!shared?.usable()) {
-        local.incr(key, callback, timeWindow, max)
-        return
-      }
-      shared.incr(key, timeWindow, max).then(
-        (result) => callback(null, result),
-        () => local.incr(key, callback, timeWindow, max),
-      )
-    }
-
-    child() {
-      return this
-    }
+  let syncing: Promise<void> | undefined
+  let timer: NodeJS.Timeout | undefined
+  const sync = (): Promise<void> => {
+    syncing ??= (async () => {
+      // Store unusable: the counts stay here (the limit holds locally) until it is back.
+      if (!shared?.usable()) return
+      const batch = counters.takeBatch()
+      if (!batch) return
+      const totals = await shared.add(batch, counters.windowEnd(batch)).catch(() => undefined)
+      counters.settle(batch, totals)
+    })().finally(() => {
+      syncing = undefined
+    })
+    return syncing
+  }
+  // Armed by a request, so an idle process has no timer waking it up.
+  const scheduleSync = () => {
+    if (timer !== undefined || !shared) return
+    timer = setTimeout(() => {
+      timer = undefined
+      void sync()
+    }, config.RATE_LIMIT_SYNC_MS)
+    timer.unref()
   }
 
-  // Exempt every route outside /api before the plugin's own onRoute hook sees it.
+  const limit: onRequestHookHandler = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: () => void,
+  ) => {
+    const hit = counters.hit(clientKey(request.ip))
+    scheduleSync()
+    const resetSeconds = Math.ceil(hit.resetInMs / 1000)
+    reply.header('x-ratelimit-limit', max)
+    reply.header('x-ratelimit-remaining', hit.remaining)
+    reply.header('x-ratelimit-reset', resetSeconds)
+    if (!hit.limited) return done()
+    reply
+      .code(429)
+      .header('retry-after', resetSeconds)
+      .send({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: `Rate limit exceeded: ${max} requests per ${windowText}; retry in ${resetSeconds} seconds`,
+      })
+  }
+
   app.addHook('onRoute', (route) => {
-    if (!limited(route.url)) route.config = { ...route.config, rateLimit: false }
+    if (!limited(route.url)) return
+    const own = route.onRequest
+    route.onRequest = own === undefined ? [limit] : [limit, ...(Array.isArray(own) ? own : [own])]
   })
-  await app.register(rateLimit, {
-    global: true,
+  app.decorate('rateLimit', { sync } satisfies RateLimit)
+  app.probes.addStatus('rateLimit', () => ({
     max: config.RATE_LIMIT_MAX,
-    timeWindow: config.RATE_LIMIT_WINDOW,
-    store: Store,
-    skipOnError: true,
+    windowMs: config.rateLimitWindowMs,
+    shared: shared !== undefined,
+    syncIntervalMs: shared ? config.RATE_LIMIT_SYNC_MS : undefined,
+    clients: counters.size,
+  }))
+  app.addHook('onClose', async () => {
+    clearTimeout(timer)
+    await syncing
   })
 }
 
-export default fp(rateLimiting, { name: 'rate-limit' })
+export default fp(rateLimiting, { name: 'rate-limit', dependencies: ['probes'] })

@@ -75,7 +75,8 @@ export async function ownRedis(t: Test): Promise<OwnRedis> {
       child?.kill('SIGCONT')
     },
     async kill() {
-      if (!child || child.exitCode !== null) return
+      // Already gone (killed by a signal leaves exitCode null): 'exit' will not come again.
+      if (!child || child.exitCode !== null || child.signalCode !== null) return
       const exited = once(child, 'exit')
       child.kill('SIGCONT')
       child.kill('SIGKILL')
