@@ -301,42 +301,60 @@ async function main() {
   await deployRehearsal('npm', npmApp, {})
 
   // 4. pnpm, from the npm registry.
-  const tools = path.join(work, 'tools')
-  await step(
-    `pnpm@${PNPM_VERSION} from the registry`,
-    'npm',
-    ['install', '--prefix', tools, `pnpm@${PNPM_VERSION}`],
-    { cwd: work },
-  )
-  const pnpmEnv = { PATH: `${path.join(tools, 'node_modules', '.bin')}:${process.env.PATH}` }
-  const pnpmApp = await scaffold(
-    'pnpm',
-    bin,
-    ['app-pnpm', '--yes', '--pm', 'pnpm'],
-    pnpmEnv,
-    'pnpm-lock.yaml',
-  )
-  await step('pnpm: pnpm build', 'pnpm', ['build'], { cwd: pnpmApp, env: pnpmEnv })
-  await step('pnpm: pnpm test', 'pnpm', ['test'], {
-    cwd: pnpmApp,
-    env: pnpmEnv,
-    timeoutMs: TEST_MS,
+  await phase('pnpm', async () => {
+    const tools = path.join(work, 'tools')
+    await step(
+      `pnpm@${PNPM_VERSION} from the registry`,
+      'npm',
+      ['install', '--prefix', tools, `pnpm@${PNPM_VERSION}`],
+      { cwd: work },
+    )
+    const env = { PATH: `${path.join(tools, 'node_modules', '.bin')}:${process.env.PATH}` }
+    const app = await scaffold(
+      'pnpm',
+      bin,
+      ['app-pnpm', '--yes', '--pm', 'pnpm'],
+      env,
+      'pnpm-lock.yaml',
+    )
+    await step('pnpm: pnpm build', 'pnpm', ['build'], { cwd: app, env })
+    await step('pnpm: pnpm test', 'pnpm', ['test'], { cwd: app, env, timeoutMs: TEST_MS })
+    await deployRehearsal('pnpm', app, env)
   })
-  await deployRehearsal('pnpm', pnpmApp, pnpmEnv)
 
   // 5. Without Redis: no Redis code or dependency, and still green.
-  const lean = await scaffold(
-    'no-redis',
-    bin,
-    ['app-lean', '--yes', '--no-redis'],
-    {},
-    'package-lock.json',
-  )
-  const leanPkg = JSON.parse(fs.readFileSync(path.join(lean, 'package.json'), 'utf8'))
-  if (leanPkg.dependencies.ioredis) fail('no-redis: ioredis is still a dependency')
-  await step('no-redis: npm run build', 'npm', ['run', 'build'], { cwd: lean })
-  await step('no-redis: npm run lint', 'npm', ['run', 'lint'], { cwd: lean })
-  await step('no-redis: npm test', 'npm', ['test'], { cwd: lean, timeoutMs: TEST_MS })
+  await phase('no-redis', async () => {
+    const app = await scaffold(
+      'no-redis',
+      bin,
+      ['app-lean', '--yes', '--no-redis'],
+      {},
+      'package-lock.json',
+    )
+    const pkg = JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8'))
+    if (pkg.dependencies.ioredis) fail('no-redis: ioredis is still a dependency')
+    await step('no-redis: npm run build', 'npm', ['run', 'build'], { cwd: app })
+    await step('no-redis: npm run lint', 'npm', ['run', 'lint'], { cwd: app })
+    await step('no-redis: npm test', 'npm', ['test'], { cwd: app, timeoutMs: TEST_MS })
+  })
+  if (failed.length > 0) fail(`failed: ${failed.join('; ')}`)
+}
+
+/** @type {string[]} */
+const failed = []
+
+/**
+ * One scaffolded app's checks; a failure is recorded and the next app still runs.
+ * @param {string} label
+ * @param {() => Promise<void>} body
+ */
+async function phase(label, body) {
+  try {
+    await body()
+  } catch (error) {
+    process.stdout.write(`!! ${label}: ${/** @type {Error} */ (error).message.split('\n')[0]}\n`)
+    failed.push(`${label}: ${/** @type {Error} */ (error).message.split('\n')[0]}`)
+  }
 }
 
 /** @param {number} code */
@@ -353,12 +371,13 @@ function shutdown(code) {
       process.stderr.write(`e2e cleanup: ${/** @type {Error} */ (error).message}\n`)
     }
   }
-  fs.rmSync(work, { recursive: true, force: true })
   process.stdout.write('\ncreate-freetier e2e timings:\n')
   for (const [label, ms] of timings) {
     process.stdout.write(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${label}\n`)
   }
   process.stdout.write(`  ${((Date.now() - started) / 1000).toFixed(1).padStart(7)} s  total\n`)
+  // Killed processes may still be writing for a moment.
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
   process.exit(code)
 }
 
