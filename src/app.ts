@@ -45,6 +45,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** More plugins, registered after the infrastructure and the example (tests add routes). */
   plugins?: FastifyPluginAsync[]
+  /** Glob of the SQL migrations applied at boot (default: every `migrations` folder in src). */
+  migrations?: string
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 120_000
@@ -96,7 +98,7 @@ export async function buildApp(options: AppOptions) {
       options.onLeak ??
       ((report) => app.log.error({ leak: report }, 'leak guard: heap stays high')),
   })
-  await app.register(db)
+  await app.register(db, { migrations: options.migrations })
   await app.register(redis) // redis-only
   await app.register(redisCache) // redis-only
   await app.register(redisRateLimit) // redis-only

@@ -12,7 +12,7 @@ export const EXIT_CODE_LEAK = 75
  * The process: config -> app -> listen -> graceful shutdown. Runs when this file is the entry
  * (the bootstrap, `npm run dev`); test/fixtures/server.ts calls it with test-only routes added.
  */
-export async function start(options: Pick<AppOptions, 'plugins'> = {}) {
+export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> = {}) {
   const config = loadConfigOrExit()
   const plan = planMemory(readLimitInputs(config.MEMORY_LIMIT_MB))
   let exitCode = 0
@@ -21,6 +21,7 @@ export async function start(options: Pick<AppOptions, 'plugins'> = {}) {
     config,
     plan,
     plugins: options.plugins,
+    migrations: options.migrations,
     onLeak: (report) => {
       app.log.fatal(
         { leak: report },

@@ -1,15 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
-import { buildApp } from '../src/app.js'
+import { type App, buildApp } from '../src/app.js'
 import { poolSettings } from '../src/db/connection.js'
 import { escapeGlob, MIGRATION_LOCK_KEY, MigrationError, migrate } from '../src/db/migrate.js'
 import { isDataException, isUnavailable, query, toQueryError } from '../src/db/query.js'
 import { DependencyUnavailableError, InvalidInputError } from '../src/errors.js'
-import { buildTestApp } from './helpers/app.js'
+import items, { ITEMS_MIGRATIONS } from './fixtures/items/index.js'
+import { buildItemsApp, buildTestApp, putItem } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { admin, skipIfEmbedded, testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
+import { waitFor } from './helpers/workers.js'
 
 t.test('pool settings come from config; embedded means one connection', async (t) => {
   const config = testConfig({ PG_POOL_MAX: '7', PG_STATEMENT_TIMEOUT_MS: '2500' })
@@ -92,21 +94,28 @@ t.test('two instances migrating one empty database at once: one applies, both st
   const config = testConfig({ DATABASE_URL: url })
   const captures = [logCapture(), logCapture()]
   const apps = await Promise.all(
-    captures.map((c) => buildApp({ config, plan: testPlan(config), logger: c.logger })),
+    captures.map((c) =>
+      buildApp({
+        config,
+        plan: testPlan(config),
+        logger: c.logger,
+        plugins: [items],
+        migrations: ITEMS_MIGRATIONS,
+      }),
+    ),
   )
   for (const app of apps) t.teardown(() => app.close())
   await Promise.all(apps.map((app) => app.ready()))
   const applied = captures.flatMap((c) => c.lines).filter((l) => l.migration)
   t.same(
     applied.map((l) => l.migration),
-    ['001.do.notes.sql'],
+    ['001.do.items.sql'],
     'exactly one instance applied the migration',
   )
   const rows = await admin(url, 'SELECT version FROM schema_migrations WHERE version > 0')
   t.same(rows, [{ version: '1' }])
-  for (const app of apps) {
-    const res = await app.inject({ method: 'POST', url: '/api/notes', payload: { title: 'x' } })
-    t.equal(res.statusCode, 201, 'both serve')
+  for (const [i, app] of apps.entries()) {
+    t.match(await putItem(app as App, `k${i}`, 'v'), { key: `k${i}` }, 'both serve')
   }
 })
 
@@ -149,7 +158,7 @@ t.test(
 )
 
 t.test('/status shows pool counts and settings; /readyz reports postgres', async (t) => {
-  const app = await buildTestApp(t, {}, undefined)
+  const app = await buildTestApp(t)
   const status = (await app.inject('/status')).json()
   t.match(status.postgres, {
     total: Number,
@@ -169,10 +178,10 @@ t.test(
     const { url, name } = database
     // No cache tier, and a distinct page per request (single flight would merge equal ones):
     // every request is a query.
-    const app = await buildTestApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3', CACHE_L1: 'false' })
+    const app = await buildItemsApp(t, { DATABASE_URL: url, PG_POOL_MAX: '3', CACHE_L1: 'false' })
     await admin(
       url,
-      `INSERT INTO notes (title, body) SELECT 'n' || i, repeat('x', 2000) FROM generate_series(1, 100) AS i`,
+      `INSERT INTO items (key, value) SELECT 'k' || i, 'v' FROM generate_series(1, 100) AS i`,
     )
 
     let sampling = true
@@ -190,7 +199,7 @@ t.test(
       }
     })()
     const responses = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => app.inject(`/api/notes?limit=${i + 1}`)),
+      Array.from({ length: 100 }, (_, i) => app.inject(`/items?limit=${i + 1}`)),
     )
     // One more sample after the burst: the connections stay open (idle) until the idle timeout.
     sampling = false
@@ -213,17 +222,22 @@ t.test("migrations wait for another instance's lock longer than the query timeou
   // statement_timeout 100 ms, query_timeout 1.1 s: neither may cut the wait for the lock.
   const settings = poolSettings(testConfig({ PG_STATEMENT_TIMEOUT_MS: '100' }), url)
   let settled = false
-  const migrating = migrate(settings.config).finally(() => {
+  const migrating = migrate(settings.config, { pattern: ITEMS_MIGRATIONS }).finally(() => {
     settled = true
   })
+  const waiting = async () =>
+    (
+      await admin<{ n: number }>(
+        url,
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+      )
+    )[0]?.n
+  await waitFor(async () => (await waiting()) === 1, 'the migration to queue on the lock')
+  // Past query_timeout, counted from when the wait began: a timeout would have fired by now.
   await sleep(1500)
   t.notOk(settled, 'still waiting for the lock')
-  const [waiting] = await admin<{ n: number }>(
-    url,
-    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
-  )
-  t.equal(waiting?.n, 1, 'queued on the advisory lock')
+  t.equal(await waiting(), 1, 'queued on the advisory lock')
   await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
   const result = await migrating
-  t.same(result.applied, ['001.do.notes.sql'])
+  t.same(result.applied, ['001.do.items.sql'])
 })

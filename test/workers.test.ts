@@ -2,42 +2,41 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { threadId as mainThreadId } from 'node:worker_threads'
 import t from 'tap'
 import type { App } from '../src/app.js'
-import render from '../src/notes/render.js'
+import { DependencyTimeoutError } from '../src/errors.js'
 import type { WorkerPoolStatus } from '../src/plugins/workers.js'
+import { testDatabase } from './helpers/database.js'
 import { assertUnavailable } from './helpers/http.js'
 import { ROOT } from './helpers/process.js'
-import { buildWorkerTestApp, defineTestTask, gate, osThreads, waitFor } from './helpers/workers.js'
+import {
+  buildWorkerTestApp,
+  defineTestTask,
+  gate,
+  osThreads,
+  testPool,
+  waitFor,
+} from './helpers/workers.js'
 
 function status(app: App): WorkerPoolStatus {
   return app.workers.status()
 }
 
-/** A markdown document that takes the render task a while (hundreds of ms) to process. */
-function largeDocument(sections: number) {
-  const section = (i: number) =>
-    `## Section ${i}\n\nSome *emphasis*, **strong**, \`code\`, a [link](https://example.com/${i}) and <span onclick="x()">inline html</span>.\n\n- item one\n- item two with <b>bold</b>\n- [ ] task\n\n| a | b |\n|---|---|\n| ${i} | <i>x</i> |\n\n\`\`\`js\nconsole.log(${i})\n\`\`\`\n\n`
-  return Array.from({ length: sections }, (_, i) => section(i)).join('')
-}
-
-t.test('render runs on a worker thread and returns safe HTML', async (t) => {
+t.test('a task runs on a worker thread started on demand', async (t) => {
   const app = await buildWorkerTestApp(t)
+  defineTestTask(app)
   t.equal(status(app).threadsAlive, 0, 'no thread before the first task')
-  const html = await app.workers.run('notes.render', {
-    markdown: '# Title\n\nHello <script>alert(1)</script>**world**',
-  })
-  t.equal(
-    html,
-    '<h1>Title</h1>\n<p>Hello &lt;script&gt;alert(1)&lt;/script&gt;<strong>world</strong></p>\n',
-  )
+  const { threadId } = await app.workers.run('test', { kind: 'thread' })
+  t.not(threadId, mainThreadId, 'ran off the main thread')
   t.equal(status(app).threadsAlive, 1, 'one thread started on demand')
   t.equal(status(app).completed, 1)
 })
 
 t.test('/status has a workers section', async (t) => {
   const app = await buildWorkerTestApp(t)
-  await app.workers.run('notes.render', { markdown: 'x' })
+  defineTestTask(app)
+  await app.workers.run('test', { kind: 'thread' })
   const body = (await app.inject('/status')).json()
   t.match(body.workers, {
     maxThreads: 2,
@@ -53,57 +52,19 @@ t.test('/status has a workers section', async (t) => {
   })
 })
 
-t.test('the event loop stays responsive while the pool renders a large document', async (t) => {
+t.test('the event loop keeps answering while a task holds a CPU', async (t) => {
   const app = await buildWorkerTestApp(t)
-  const markdown = largeDocument(2500)
-  // Warm both paths (module loading, JIT) so the comparison is render against render.
-  render({ markdown: largeDocument(20) })
-  await app.workers.run('notes.render', { markdown: largeDocument(20) })
-
-  /**
-   * /healthz is probed back to back while `work` runs; the longest gap between two answers is
-   * how long a health check could have waited.
-   */
-  async function worstHealthLatency(work: () => Promise<unknown>) {
-    let done = false
-    let last = performance.now()
-    let worst = 0
-    let answered = 0
-    const probing = (async () => {
-      while (!done) {
-        const res = await app.inject('/healthz')
-        if (res.statusCode === 200) answered++
-        const now = performance.now()
-        worst = Math.max(worst, now - last)
-        last = now
-        await new Promise((resolve) => setImmediate(resolve))
-      }
-    })()
-    let result: unknown
-    try {
-      result = await work()
-    } finally {
-      done = true
-      await probing
-    }
-    worst = Math.max(worst, performance.now() - last)
-    return { worst, result, answered }
-  }
-
-  const onMain = await worstHealthLatency(
-    () =>
-      new Promise((resolve) => {
-        // A timer lets the probe loop get going first, as a request would arrive mid-render.
-        setTimeout(() => resolve(render({ markdown })), 20)
-      }),
-  )
-  const onPool = await worstHealthLatency(() => app.workers.run('notes.render', { markdown }))
-  t.equal(onPool.result, onMain.result, 'same HTML either way')
-  t.ok(onPool.answered > onMain.answered, 'more health checks answered during the pool render')
-  t.ok(
-    onPool.worst * 3 < onMain.worst,
-    `health answered far faster with the pool (worst ${onPool.worst.toFixed(1)}ms, ${onPool.answered} answers) than with the render on the main thread (worst ${onMain.worst.toFixed(1)}ms, ${onMain.answered} answers)`,
-  )
+  defineTestTask(app)
+  const spin = gate()
+  const task = app.workers.run('test', { kind: 'spin', gate: spin.buffer })
+  await waitFor(() => status(app).busy === 1, 'the spinning task to start')
+  // The task cannot finish before the gate opens, so every answer here came while it ran.
+  const answers = []
+  for (let i = 0; i < 20; i++) answers.push((await app.inject('/healthz')).statusCode)
+  t.equal(status(app).busy, 1, 'still spinning')
+  t.same(answers, Array(20).fill(200), '20 health checks answered during the task')
+  spin.open()
+  t.type((await task).threadId, 'number')
 })
 
 t.test('a full queue answers 503 with Retry-After naming the worker pool', async (t) => {
@@ -135,28 +96,49 @@ t.test('with WORKER_MAX_QUEUE=0 a task beyond the threads is refused at once', a
   defineTestTask(app)
   const held = gate()
   const running = app.workers.run('test', { kind: 'gate', gate: held.buffer })
-  await t.rejects(app.workers.run('notes.render', { markdown: 'x' }), {
+  await t.rejects(app.workers.run('test', { kind: 'thread' }), {
     statusCode: 503,
     message: /queue is full/,
   })
   held.open()
   await running
-  t.equal(await app.workers.run('notes.render', { markdown: 'x' }), '<p>x</p>\n')
+  t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number', 'room again')
 })
 
-t.test('a task past WORKER_TASK_TIMEOUT_MS answers 504 and its worker is replaced', async (t) => {
-  // Long enough for a cold worker to start under coverage; the stuck task waits it out.
-  const app = await buildWorkerTestApp(
-    t,
-    { WORKER_THREADS: '1', WORKER_TASK_TIMEOUT_MS: '3000' },
-    async (a) => {
-      defineTestTask(a)
-      a.get('/t/stuck', async () => a.workers.run('test', { kind: 'gate', gate: stuck.buffer }))
+t.test('a task past its deadline answers 504 and its worker is replaced', async (t) => {
+  // The test decides when the deadline passes (a timer would race a busy machine's CPU).
+  const deadlines: AbortController[] = []
+  const pool = testPool(t, {
+    taskTimeoutMs: 3000,
+    deadline: () => {
+      const deadline = new AbortController()
+      deadlines.push(deadline)
+      return deadline.signal
     },
-  )
+  })
+  const first = await pool.run('test', { kind: 'thread' })
   const stuck = gate() // never opened
-  const first = await app.workers.run('test', { kind: 'thread' })
-  const res = await app.inject('/t/stuck')
+  const running = pool.run('test', { kind: 'gate', gate: stuck.buffer })
+  await waitFor(() => pool.status().busy === 1, 'the stuck task to run')
+  deadlines.at(-1)?.abort()
+  const error = await running.catch((e: unknown) => e)
+  t.type(error, DependencyTimeoutError)
+  t.match(error, {
+    statusCode: 504,
+    dependency: 'workers',
+    message: 'worker task test did not finish within 3000ms',
+  })
+  const next = await pool.run('test', { kind: 'thread' })
+  t.not(next.threadId, first.threadId, 'the stuck worker was terminated and replaced')
+  t.equal(pool.status().failed.timeout, 1)
+
+  // What a request whose task timed out gets.
+  const app = await buildWorkerTestApp(t, {}, async (app) => {
+    app.get('/t/timed-out', async () => {
+      throw error
+    })
+  })
+  const res = await app.inject('/t/timed-out')
   t.equal(res.statusCode, 504)
   t.match(res.json(), {
     statusCode: 504,
@@ -165,10 +147,6 @@ t.test('a task past WORKER_TASK_TIMEOUT_MS answers 504 and its worker is replace
     message: 'worker task test did not finish within 3000ms',
   })
   t.notOk(res.headers['retry-after'])
-  const next = await app.workers.run('test', { kind: 'thread' })
-  t.not(next.threadId, first.threadId, 'the stuck worker was terminated and replaced')
-  t.equal(status(app).failed.timeout, 1)
-  t.equal((await app.inject('/healthz')).statusCode, 200)
 })
 
 t.test('a worker that dies mid-task fails only its task; queued tasks still run', async (t) => {
@@ -176,7 +154,7 @@ t.test('a worker that dies mid-task fails only its task; queued tasks still run'
   defineTestTask(app)
   const crash = gate()
   const dying = app.workers.run('test', { kind: 'crash', gate: crash.buffer })
-  const queued = [1, 2, 3].map(() => app.workers.run('notes.render', { markdown: '*ok*' }))
+  const queued = [1, 2, 3].map(() => app.workers.run('test', { kind: 'thread' }))
   await waitFor(() => status(app).busy === 1 && status(app).queued === 3, 'crash task running')
   crash.open()
   await t.rejects(dying, {
@@ -184,7 +162,8 @@ t.test('a worker that dies mid-task fails only its task; queued tasks still run'
     dependency: 'workers',
     message: 'the worker running task test stopped; it was replaced',
   })
-  t.same(await Promise.all(queued), Array(3).fill('<p><em>ok</em></p>\n'))
+  const replacement = (await Promise.all(queued)).map((r) => r.threadId)
+  t.equal(new Set(replacement).size, 1, 'the queued tasks ran on the replacement worker')
   t.equal(status(app).failed.crashed, 1)
 })
 
@@ -193,7 +172,7 @@ t.test(
   async (t) => {
     // Every removed worker with tasks queued needs a wake task; uncounted, they used to pile up in
     // piscina's queue until it refused admitted tasks with "Task queue is at limit" (a 500).
-    const env = { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '2', WORKER_TASK_TIMEOUT_MS: '60000' }
+    const env = { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '2' }
     const app = await buildWorkerTestApp(t, env, async (a) => {
       defineTestTask(a)
       a.get('/t/crash', async () => a.workers.run('test', { kind: 'crash', gate: crash.buffer }))
@@ -211,7 +190,7 @@ t.test(
     }
     t.same(Object.keys(statuses), ['503'], `every answer is a 503 (${JSON.stringify(statuses)})`)
     t.ok(status(app).failed.crashed >= 3, 'the workers did crash')
-    t.equal(await app.workers.run('notes.render', { markdown: '*ok*' }), '<p><em>ok</em></p>\n')
+    t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number', 'serves again')
   },
 )
 
@@ -226,7 +205,7 @@ t.test('a task that exhausts its heap fails cleanly; the next one succeeds', asy
     dependency: 'workers',
     message: `worker task test ran out of memory (worker heap limit ${app.memoryPlan.workerHeapMb}MB); the worker was replaced`,
   })
-  t.equal(await app.workers.run('notes.render', { markdown: 'after' }), '<p>after</p>\n')
+  t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number', 'next one runs')
   t.equal(status(app).failed.outOfMemory, 1)
   t.equal((await app.inject('/healthz')).statusCode, 200, 'the process lives on')
 })
@@ -311,30 +290,28 @@ t.test(
     await waitFor(() => (osThreads() as number) <= baseline, 'OS threads back to the baseline')
     t.equal(osThreads(), baseline, 'no worker thread remains')
     // And the pool starts again on demand.
-    t.equal(await app.workers.run('notes.render', { markdown: 'again' }), '<p>again</p>\n')
+    t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number')
   },
 )
 
 t.test('close lets an in-flight task finish, then refuses new tasks', async (t) => {
-  const app = await buildWorkerTestApp(t)
-  defineTestTask(app)
+  const pool = testPool(t)
   const held = gate()
-  const inFlight = app.workers.run('test', { kind: 'gate', gate: held.buffer })
-  await waitFor(() => status(app).busy === 1, 'task running')
+  const inFlight = pool.run('test', { kind: 'gate', gate: held.buffer })
+  await waitFor(() => pool.status().busy === 1, 'task running')
   let closed = false
-  const closing = app.close().then(() => {
+  const closing = pool.close().then(() => {
     closed = true
   })
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  t.notOk(closed, 'close waits for the in-flight task')
-  await t.rejects(app.workers.run('notes.render', { markdown: 'late' }), {
+  await t.rejects(pool.run('test', { kind: 'thread' }), {
     statusCode: 503,
     message: 'worker pool is closing',
   })
+  t.notOk(closed, 'close waits for the in-flight task')
   held.open()
   t.type((await inFlight).threadId, 'number', 'the in-flight task completed')
   await closing
-  t.equal(status(app).threadsAlive, 0)
+  t.equal(pool.status().threadsAlive, 0)
 })
 
 t.test('close without any task started is immediate', async (t) => {
@@ -347,10 +324,13 @@ t.test('dev mode: the pool runs the tasks from TypeScript under tsx', async (t) 
   // Everything else in this file runs the compiled tasks in dist (the production path).
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'workers', 'dev-render.mjs'), '# *dev*'],
-    { cwd: ROOT, timeout: 60_000, env: { PATH: process.env.PATH } },
+    ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'workers', 'dev-task.mjs')],
+    { cwd: ROOT, env: { PATH: process.env.PATH, DATABASE_URL: (await testDatabase(t)).url } },
   )
-  const { html, status } = JSON.parse(stdout) as { html: string; status: WorkerPoolStatus }
-  t.equal(html, '<h1><em>dev</em></h1>\n')
+  const { result, status } = JSON.parse(stdout) as {
+    result: { threadId: number }
+    status: WorkerPoolStatus
+  }
+  t.not(result.threadId, 0, 'ran on a worker thread')
   t.equal(status.completed, 1)
 })

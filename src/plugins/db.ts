@@ -12,12 +12,17 @@ declare module 'fastify' {
   }
 }
 
+export interface DbOptions {
+  /** Glob of the migrations to apply (default MIGRATIONS_PATTERN: every module's folder). */
+  migrations?: string
+}
+
 /**
  * Postgres: migrates at boot (under an advisory lock), then owns one pg.Pool from creation to
  * onClose. Without DATABASE_URL (never in production: config refuses it) it starts the embedded
  * PGlite and points the same pool at it.
  */
-async function db(app: FastifyInstance) {
+async function db(app: FastifyInstance, options: DbOptions) {
   const { config } = app
   let embedded: EmbeddedPostgres | undefined
   let url = config.DATABASE_URL
@@ -36,7 +41,10 @@ async function db(app: FastifyInstance) {
   try {
     const result = await migrate(
       { ...settings.config, application_name: MIGRATE_APPLICATION_NAME },
-      { onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`) },
+      {
+        pattern: options.migrations,
+        onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`),
+      },
     )
     app.log.debug({ version: result.version }, 'database schema is current')
   } catch (error) {

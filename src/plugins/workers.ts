@@ -33,6 +33,9 @@ export interface WorkerPoolOptions {
   youngGenerationMb: number
   /** How long close() lets in-flight tasks finish before terminating the workers. */
   closeTimeoutMs: number
+  /** The signal that ends a task after taskTimeoutMs (default AbortSignal.timeout; tests
+   * pass their own to decide when a task times out). */
+  deadline?: (timeoutMs: number) => AbortSignal
 }
 
 export interface WorkerPoolStatus {
@@ -128,9 +131,8 @@ export class WorkerPool implements Workers {
       const pool = await this.#start()
       const message: TaskMessage = { module, payload }
       // The timeout covers waiting in the queue and running: the request's budget for the task.
-      const reply = (await pool.run(message, {
-        signal: AbortSignal.timeout(taskTimeoutMs),
-      })) as TaskReply
+      const deadline = this.#options.deadline ?? AbortSignal.timeout
+      const reply = (await pool.run(message, { signal: deadline(taskTimeoutMs) })) as TaskReply
       this.#counts.completed++
       if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
       return reply.result as Result<K>

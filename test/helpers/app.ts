@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { type App, type AppOptions, buildApp } from '../../src/app.js'
+import items, { ITEMS_MIGRATIONS } from '../fixtures/items/index.js'
 import { testConfig, testPlan } from './config.js'
 import { testDatabase } from './database.js'
 
@@ -15,6 +16,7 @@ export async function buildTestApp(
   t: Test,
   env: Record<string, string> = {},
   plugins: FastifyPluginAsync | FastifyPluginAsync[] = [],
+  options: Pick<AppOptions, 'migrations'> = {},
 ) {
   const database =
     env.DATABASE_URL === undefined
@@ -26,8 +28,28 @@ export async function buildTestApp(
     plan: testPlan(config),
     logger: false,
     plugins: [plugins].flat(),
+    migrations: options.migrations,
   })
   t.teardown(() => app.close())
   await app.ready()
   return app
+}
+
+/**
+ * buildTestApp with the infrastructure tests' own resource (test/fixtures/items: `PUT/GET
+ * /items/:key`, `GET /items?limit=`) and only its migration, never the example's.
+ */
+export function buildItemsApp(
+  t: Test,
+  env: Record<string, string> = {},
+  plugins: FastifyPluginAsync | FastifyPluginAsync[] = [],
+) {
+  return buildTestApp(t, env, [items, ...[plugins].flat()], { migrations: ITEMS_MIGRATIONS })
+}
+
+/** Stores one item through the API (as a client would). */
+export async function putItem(app: App, key: string, value: string) {
+  const res = await app.inject({ method: 'PUT', url: `/items/${key}`, payload: { value } })
+  if (res.statusCode !== 200) throw new Error(`PUT /items/${key}: ${res.statusCode} ${res.body}`)
+  return res.json() as { key: string; value: string }
 }

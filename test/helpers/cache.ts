@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { testConfig, testPlan } from './config.js'
@@ -37,12 +36,4 @@ export async function cachedApp(t: Test, env: Record<string, string> = {}, cache
   return { app, loads, get, stats }
 }
 
-/** Polls until `check` holds (cross-instance messages are asynchronous), at most `ms`. */
-export async function eventually(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(20)
-  }
-  return check()
-}
+export { eventually } from './wait.js'

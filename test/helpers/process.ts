@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { eachLine, freePort } from '../../scripts/process-io.js'
+import { TEST_ENV } from './config.js'
 import { testDatabase } from './database.js'
+import { STUCK_MS } from './wait.js'
 
 /** The repository root, from dist/test/helpers. */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -63,7 +65,9 @@ export async function startProcess(
         PATH: process.env.PATH,
         // Coverage of the real process flows back to tap.
         ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
-        NODE_ENV: 'test',
+        // Not TEST_ENV's memory limit: the bootstrap's own detection is under test here.
+        NODE_ENV: TEST_ENV.NODE_ENV,
+        EVENT_LOOP_DELAY_MAX_MS: TEST_ENV.EVENT_LOOP_DELAY_MAX_MS,
         LOG_LEVEL: 'info',
         PORT: String(port),
         ...database,
@@ -95,7 +99,7 @@ export async function startProcess(
     }
   })
 
-  const waitForLine = (pattern: RegExp, timeoutMs = 15000) =>
+  const waitForLine = (pattern: RegExp, timeoutMs = STUCK_MS) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
         const found = lines.find((l) => pattern.test(l))
@@ -133,7 +137,7 @@ export async function startProcess(
         }
       }),
     waitForLine,
-    waitForExit: (timeoutMs = 30000) =>
+    waitForExit: (timeoutMs = STUCK_MS) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`still running after ${timeoutMs}ms:\n${lines.join('\n')}`)),

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import pino from 'pino'
 import type { Test } from 'tap'
+import { WorkerPool, type WorkerPoolOptions } from '../../src/plugins/workers.js'
 import type testTask from '../fixtures/workers/test-task.js'
 import { buildTestApp } from './app.js'
 
@@ -42,28 +44,48 @@ export function osThreads(): number | undefined {
   }
 }
 
-/** Polls until `check` holds (tests wait for states, not for fixed times). */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+export { waitFor } from './wait.js'
 
 /**
  * buildTestApp with the worker budgets of a 1 GB plan (81 MB heap, recycled above 61 MB). Under
  * tap every worker inherits tap's loaders, about 25 MB of heap before any task, which the 512 MB
  * plan's 30 MB recycling budget cannot tell from a leak; production workers start near 6 MB.
+ * The task timeout is far away: a worker starting on a busy machine may take many seconds, and
+ * the timeout test decides itself when its task times out (WorkerPoolOptions.deadline).
  */
 export function buildWorkerTestApp(
   t: Test,
   env: Record<string, string> = {},
   plugins?: FastifyPluginAsync | FastifyPluginAsync[],
 ) {
-  return buildTestApp(t, { MEMORY_LIMIT_MB: '1024', ...env }, plugins)
+  return buildTestApp(
+    t,
+    { MEMORY_LIMIT_MB: '1024', WORKER_TASK_TIMEOUT_MS: '600000', ...env },
+    plugins,
+  )
+}
+
+/**
+ * A worker pool on its own, outside any app, with the test task defined and closed at teardown:
+ * for what a test must drive itself (closing mid-task, a deadline it fires).
+ */
+export function testPool(t: Test, options: Partial<WorkerPoolOptions> = {}) {
+  const pool = new WorkerPool(
+    {
+      threads: 1,
+      maxQueue: 4,
+      maxTasksPerWorker: 500,
+      idleTimeoutMs: 60_000,
+      taskTimeoutMs: 600_000,
+      heapLimitMb: 81,
+      youngGenerationMb: 8,
+      // close() waits for in-flight tasks as long as a test needs: the test opens their gates.
+      closeTimeoutMs: 600_000,
+      ...options,
+    },
+    pino({ enabled: false }),
+  )
+  t.teardown(() => pool.close())
+  pool.define('test', TEST_TASK)
+  return pool
 }
