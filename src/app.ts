@@ -17,6 +17,7 @@ import errors from './plugins/errors.js'
 import jsonBody from './plugins/json-body.js'
 import leakGuard, { type LeakReport } from './plugins/leak-guard.js'
 import loadShedding from './plugins/load-shedding.js'
+import memoryBudget from './plugins/memory-budget.js'
 import openapi from './plugins/openapi.js'
 import probes from './plugins/probes.js'
 import rateLimiting from './plugins/rate-limit.js'
@@ -93,6 +94,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(openapi)
   await app.register(probes)
   await app.register(loadShedding)
+  await app.register(memoryBudget)
   await app.register(leakGuard, {
     onLeak:
       options.onLeak ??

@@ -9,6 +9,13 @@ export const SHARES = {
   oldSpace: 0.5,
   workerHeap: 0.08,
   cache: 0.0625,
+  /**
+   * Work in flight: response bodies being sent plus the loads behind them, in payload bytes
+   * (their footprint in memory is a few times that: rows, text, socket buffers).
+   */
+  inFlight: 0.0625,
+  /** The most one list page may carry, as a share of the in-flight budget. */
+  pageOfInFlight: 1 / 16,
   shedRss: 0.85,
   shedHeapOfOldSpace: 0.9,
   leakHeapOfOldSpace: 0.8,
@@ -50,6 +57,10 @@ export interface MemoryPlan {
   semiSpaceMb: number
   workerHeapMb: number
   cacheBytes: number
+  /** Bytes of responses and loads in flight; above it, requests get 503 + Retry-After. */
+  inFlightBytes: number
+  /** The most bytes one page of a list carries (it ends early; its cursor continues). */
+  pageBytes: number
   shedRssBytes: number
   shedHeapUsedBytes: number
   leakHeapUsedBytes: number
@@ -123,6 +134,7 @@ export function planMemory(inputs: LimitInputs): MemoryPlan {
   // The young generation stays small: a bigger one buys little throughput and costs RSS.
   const semiSpaceMb = Math.max(1, Math.min(MAX_SEMI_SPACE_MB, Math.floor(limitMb / 64)))
   const workerHeapMb = Math.max(MIN_WORKER_HEAP_MB, Math.floor(limitMb * SHARES.workerHeap))
+  const inFlightBytes = Math.floor(limitMb * SHARES.inFlight * MB)
   return {
     limitMb,
     source,
@@ -131,6 +143,8 @@ export function planMemory(inputs: LimitInputs): MemoryPlan {
     semiSpaceMb,
     workerHeapMb,
     cacheBytes: Math.floor(limitMb * SHARES.cache * MB),
+    inFlightBytes,
+    pageBytes: Math.floor(inFlightBytes * SHARES.pageOfInFlight),
     shedRssBytes: Math.floor(limitMb * SHARES.shedRss * MB),
     shedHeapUsedBytes: Math.floor(oldSpaceMb * SHARES.shedHeapOfOldSpace * MB),
     leakHeapUsedBytes: Math.floor(oldSpaceMb * SHARES.leakHeapOfOldSpace * MB),
@@ -208,6 +222,7 @@ export function describePlan(plan: MemoryPlan): string {
     `semi-space ${plan.semiSpaceMb}MB`,
     `worker heap ${plan.workerHeapMb}MB`,
     `cache ${mb(plan.cacheBytes)}`,
+    `in flight ${mb(plan.inFlightBytes)} (page ${mb(plan.pageBytes)})`,
     `shed at rss ${mb(plan.shedRssBytes)} / heap ${mb(plan.shedHeapUsedBytes)}`,
     `leak guard at heap ${mb(plan.leakHeapUsedBytes)}`,
   ].join(', ')

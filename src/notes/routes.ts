@@ -21,6 +21,7 @@ export class NoteNotFoundError extends Error {
  */
 const notes: FastifyPluginAsyncTypebox = async (app) => {
   const { db, cache } = app
+  const { pageBytes } = app.memoryPlan
 
   app.post(
     '/api/notes',
@@ -54,7 +55,11 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const page = await cache.queries.getOrLoad(
         listKey(request.query),
-        async () => reply.cacheText(await listNotes(db, request.query)),
+        async () => {
+          // A page carries at most pageBytes: hold them before Postgres sends its rows.
+          request.reserveMemory(pageBytes)
+          return reply.cacheText(await listNotes(db, { ...request.query, maxBytes: pageBytes }))
+        },
         { tags: [LIST_TAG] },
       )
       return reply.sendCached(page)

@@ -91,33 +91,56 @@ export async function createNote(db: Queryable, input: NoteCreate): Promise<Note
   return toNote(rows[0] as NoteRow)
 }
 
-/** Newest first. Keyset pagination on (created_at, id): no duplicates or gaps across pages. */
+/**
+ * What a note counts for in a page's byte bound: its text as Postgres stores it (octet_length
+ * reads a value's size without fetching it) plus its JSON's fixed part (keys, id, dates).
+ */
+const NOTE_JSON_OVERHEAD_BYTES = 160
+
+/**
+ * One page, newest first, within `limit` rows and `maxBytes` bytes (the first note always,
+ * whatever its size), with one look-ahead row: the running byte total is computed over the
+ * index order, so Postgres stops at the limit and the bodies past the bound are never read.
+ */
+const pageQuery = (where: string, limit: string, maxBytes: string) => `
+  SELECT ${COLUMNS}, (n = 1 OR upto <= ${maxBytes}) AS fits FROM (
+    SELECT *, row_number() OVER w AS n, sum(bytes) OVER w AS upto FROM (
+      SELECT *, octet_length(title) + octet_length(body) + ${NOTE_JSON_OVERHEAD_BYTES} AS bytes
+      FROM notes ${where}
+    ) sized
+    WINDOW w AS (ORDER BY created_at DESC, id DESC)
+    ORDER BY created_at DESC, id DESC LIMIT ${limit}
+  ) page
+  WHERE n = 1 OR upto - bytes <= ${maxBytes}
+  ORDER BY created_at DESC, id DESC`
+
+/**
+ * Newest first. Keyset pagination on (created_at, id): no duplicates or gaps across pages. A
+ * page ends at `limit` notes or at `maxBytes` (estimated from the stored sizes), whichever comes
+ * first; its `nextCursor` continues after its last note.
+ */
 export async function listNotes(
   db: Queryable,
-  options: { limit: number; cursor?: string },
+  options: { limit: number; cursor?: string; maxBytes: number },
 ): Promise<NoteList> {
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor)
   // One row more than asked tells whether there is a next page.
   const { rows } = after
-    ? await query<NoteRow>(
+    ? await query<NoteRow & { fits: boolean }>(
         db,
-        `SELECT ${COLUMNS} FROM notes
-         WHERE (created_at, id) < ($1::timestamptz, $2::uuid)
-         ORDER BY created_at DESC, id DESC LIMIT $3`,
-        [after.createdKey, after.id, options.limit + 1],
+        pageQuery('WHERE (created_at, id) < ($1::timestamptz, $2::uuid)', '$3', '$4'),
+        [after.createdKey, after.id, options.limit + 1, options.maxBytes],
         ['querystring/cursor', 'querystring/cursor'],
       )
-    : await query<NoteRow>(
-        db,
-        `SELECT ${COLUMNS} FROM notes ORDER BY created_at DESC, id DESC LIMIT $1`,
-        [options.limit + 1],
-      )
-  const page = rows.slice(0, options.limit)
+    : await query<NoteRow & { fits: boolean }>(db, pageQuery('', '$1', '$2'), [
+        options.limit + 1,
+        options.maxBytes,
+      ])
+  const page = rows.filter((row) => row.fits).slice(0, options.limit)
   const last = page.at(-1)
   return {
     items: page.map(toNote),
-    nextCursor:
-      rows.length > options.limit && last ? encodeCursor(last.created_key, last.id) : null,
+    nextCursor: rows.length > page.length && last ? encodeCursor(last.created_key, last.id) : null,
   }
 }
 

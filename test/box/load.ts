@@ -1,0 +1,128 @@
+import { request } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** What a hostile load sees: statuses, Retry-After on 503s, connections lost, bytes read. */
+export interface LoadOutcome {
+  /** status code (or error code such as ECONNRESET) -> count. */
+  statuses: Record<string, number>
+  /** 503 answers that carried no Retry-After header. */
+  unavailableWithoutRetryAfter: number
+  /** Bodies of 5xx answers other than 503 (what went wrong), at most a few. */
+  serverErrors: string[]
+  /** Requests that never got a complete answer (reset, refused, hang up). */
+  connectionErrors: number
+  bytesRead: number
+}
+
+interface Answer {
+  status: number
+  retryAfter: string | undefined
+  bytes: number
+  /** The body when it is small enough to be an error, else undefined. */
+  text: string | undefined
+}
+
+const KEEP_TEXT_BYTES = 4096
+
+/** One GET on a fresh connection; reads the whole body but keeps only its size (and small ones). */
+export function get(url: string, timeoutMs = 120_000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let bytes = 0
+      const small: Buffer[] = []
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (bytes <= KEEP_TEXT_BYTES) small.push(chunk)
+      })
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: res.headers['retry-after'],
+          bytes,
+          text: bytes <= KEEP_TEXT_BYTES ? Buffer.concat(small).toString('utf8') : undefined,
+        }),
+      )
+      res.on('error', reject)
+      res.on('aborted', () => reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })))
+    })
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** `clients` concurrent clients, each sending `rounds` GETs of `path` one after another. */
+export async function concurrentGets(
+  baseUrl: string,
+  path: string,
+  options: { clients: number; rounds: number },
+): Promise<LoadOutcome> {
+  const outcome: LoadOutcome = {
+    statuses: {},
+    unavailableWithoutRetryAfter: 0,
+    serverErrors: [],
+    connectionErrors: 0,
+    bytesRead: 0,
+  }
+  const count = (key: string) => {
+    outcome.statuses[key] = (outcome.statuses[key] ?? 0) + 1
+  }
+  const client = async () => {
+    for (let round = 0; round < options.rounds; round++) {
+      try {
+        const answer = await get(`${baseUrl}${path}`)
+        count(String(answer.status))
+        outcome.bytesRead += answer.bytes
+        if (answer.status === 503 && answer.retryAfter === undefined) {
+          outcome.unavailableWithoutRetryAfter++
+        }
+        if (answer.status >= 500 && answer.status !== 503 && outcome.serverErrors.length < 5) {
+          outcome.serverErrors.push(`${answer.status} ${answer.text ?? '(large body)'}`)
+        }
+      } catch (error) {
+        outcome.connectionErrors++
+        count((error as { code?: string }).code ?? (error as Error).message)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.clients }, client))
+  return outcome
+}
+
+export interface HealthOutcome {
+  checks: number
+  /** Checks that did not answer 200 (status or error code -> count). */
+  failures: Record<string, number>
+  worstMs: number
+}
+
+/**
+ * Polls /healthz on a fresh connection every `intervalMs` (as the platform does) until stopped,
+ * with the platform's patience stretched: a check counts as failed only if it gets no 200 at all.
+ */
+export function pollHealth(baseUrl: string, intervalMs = 250) {
+  const outcome: HealthOutcome = { checks: 0, failures: {}, worstMs: 0 }
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now()
+      let result: string
+      try {
+        result = String((await get(`${baseUrl}/healthz`, 60_000)).status)
+      } catch (error) {
+        result = (error as { code?: string }).code ?? (error as Error).message
+      }
+      outcome.checks++
+      outcome.worstMs = Math.max(outcome.worstMs, Math.round(performance.now() - started))
+      if (result !== '200') outcome.failures[result] = (outcome.failures[result] ?? 0) + 1
+      await sleep(intervalMs)
+    }
+  })()
+  return {
+    async stop(): Promise<HealthOutcome> {
+      stopped = true
+      await loop
+      return outcome
+    },
+  }
+}
