@@ -33,6 +33,8 @@ export interface BenchOptions {
   appEnv: Record<string, string>
   /** A/B: each entry is one more app process, with this environment, measured like the app. */
   compare: Record<string, string>[]
+  /** Interleaved rounds of each app scenario (the median kept): 3 with --compare, else 1. */
+  rounds: number
   help: boolean
 }
 
@@ -63,6 +65,8 @@ Options:
   --scenario <names>       comma-separated subset (repeatable); see the list below
   --compare <K=V,...>      A/B: one more app process with this environment, measured like the app
                            (repeatable), e.g. --compare LOG_LEVEL=warn
+  --rounds <n>             measure each app scenario n times, interleaved across the app and its
+                           --compare processes, and keep the median (default 3 with --compare, else 1)
   --env <KEY=VALUE>        extra environment for every app process (repeatable)
   --out <dir>              where results go (default .data/bench)
   --embedded               embedded Postgres (PGlite, NODE_ENV=development) instead of the local one
@@ -140,6 +144,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
       : (v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     appEnv: environment('env', v.env ?? []),
     compare: (v.compare ?? []).map((list) => environment('compare', list.split(','))),
+    rounds: Math.floor(positive('rounds', v.rounds, v.compare ? 3 : 1)),
     keepDatabase: v['keep-db'] === true,
     help: v.help === true,
   }
@@ -161,6 +166,7 @@ function parse(argv: string[]) {
       boots: { type: 'string' },
       scenario: { type: 'string', multiple: true },
       compare: { type: 'string', multiple: true },
+      rounds: { type: 'string' },
       env: { type: 'string', multiple: true },
       out: { type: 'string' },
       embedded: { type: 'boolean' },

@@ -57,42 +57,57 @@ export async function standardRun(session: Session): Promise<void> {
     const pairs = Object.entries(env).map(([key, value]) => `${key}=${value}`)
     return { label: `app (${pairs.join(', ')})`, config: `the app with ${pairs.join(', ')}`, env }
   })
-  const variants: Variant[] = [app, ...compared]
+  // The app and each --compare variant run at once, each in its own box; every scenario is
+  // measured on each in turn (interleaved rounds), so a busy machine weighs on both sides alike.
+  const appScenarios = selected.filter((s) => s.variant === undefined)
+  if (appScenarios.length > 0) {
+    const running: Array<Launched & { variant: Variant }> = []
+    for (const variant of [app, ...compared]) {
+      const launched = await session.launch(
+        session.appSpec(variant),
+        variant.config,
+        session.memoryOf(variant),
+        options.boots,
+        coldRead,
+      )
+      running.push({ ...launched, variant })
+    }
+    for (const scenario of appScenarios)
+      await runScenario(session, running, scenario, options.rounds)
+    for (const { server, result } of running) await session.stop(server, result)
+  }
+  const variants: Variant[] = []
   for (const scenario of selected) {
     const own = scenario.variant
     if (own && !variants.some((v) => v.label === own.label)) variants.push(own)
   }
   for (const variant of variants) {
-    const asApp = variant === app || compared.includes(variant)
-    const mine = selected.filter((s) =>
-      asApp ? s.variant === undefined : s.variant?.label === variant.label,
-    )
-    if (mine.length === 0) continue
-    const memoryMb = session.memoryOf(variant)
     const { server, result } = await session.launch(
       session.appSpec(variant),
       variant.config,
-      memoryMb,
-      asApp ? options.boots : 1,
-      asApp ? coldRead : undefined,
+      session.memoryOf(variant),
     )
-    for (const scenario of mine) await runScenario(session, server, scenario, variant, result)
+    for (const scenario of selected.filter((s) => s.variant?.label === variant.label)) {
+      await runScenario(session, [{ server, result, variant }], scenario, 1)
+    }
     await session.stop(server, result)
   }
 }
 
-/** One scenario; a failure is reported as its skip reason, and the run goes on. */
+type Launched = { server: RunningServer; result: ProcessResult }
+
+/** One scenario on one or more servers; a failure is reported as its skip reason, and the run goes on. */
 async function runScenario(
   session: Session,
-  server: RunningServer,
+  servers: Array<Launched & { variant: Variant }>,
   scenario: Scenario,
-  variant: Variant,
-  result: ProcessResult,
+  rounds: number,
 ): Promise<void> {
   try {
-    await session.run(server, scenario, variant)
+    await session.run(servers, scenario, rounds)
   } catch (error) {
-    session.skip(scenario, result.label, `failed: ${(error as Error).message}`)
+    for (const { result } of servers)
+      session.skip(scenario, result.label, `failed: ${(error as Error).message}`)
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from './processes.js'
 import type { Progress } from './progress.js'
 import type { ProcessResult, ScenarioResult } from './result.js'
-import type { Sampler } from './sampler.js'
+import type { Sampler, Segment } from './sampler.js'
 import type { RequestKind, Scenario, ScenarioContext, Variant } from './scenario.js'
 import { MB, otherShare, ratio, toMb } from './stats.js'
 
@@ -41,6 +41,8 @@ export class Session {
   /** Bare Fastify's /healthz: what every throughput, CPU and latency figure is divided by. */
   reference: { rps: number; cpuUs: number | undefined; p99Ms: number } | undefined
   private watched: RunningServer | undefined
+  /** How each running server is drawn (several run at once in an A/B). */
+  private readonly segments = new Map<RunningServer, Omit<Segment, 'start' | 'end'>>()
   /** This run's own Redis keys and channels: other runs and tests share the server. */
   readonly redisPrefix = `freetier-bench-${randomBytes(4).toString('hex')}`
 
@@ -147,19 +149,28 @@ export class Session {
       )
       if (i >= boots) {
         // Only the process that goes on to run scenarios is sampled (and drawn).
-        this.sampler.watch(server.pids, {
+        this.segments.set(server, {
           label: spec.label,
           limitMb: memoryLimitMb,
           shedMb: result.shedRssMb,
         })
-        this.watched = server
+        this.focus(server)
         return { server, result }
       }
       await this.stop(server, result)
     }
   }
 
+  /** Samples (and draws) this server from now on. */
+  focus(server: RunningServer): void {
+    const segment = this.segments.get(server)
+    if (this.watched === server || !segment) return
+    this.sampler.watch(server.pids, segment)
+    this.watched = server
+  }
+
   async stop(server: RunningServer, result: ProcessResult): Promise<void> {
+    this.segments.delete(server)
     const last = rss(server.pids)
     let sampledPeak = 0
     if (this.watched === server) {
@@ -221,15 +232,69 @@ export class Session {
     }
   }
 
-  /** Prepares `def` on the server (its checks, its warm-up), then measures it. */
-  async run(server: RunningServer, def: Scenario, variant: Variant): Promise<void> {
-    const process = server.spec.label
-    if (server.exit) {
-      return this.skip(def, process, `the server exited before it (${JSON.stringify(server.exit)})`)
+  /**
+   * Prepares `def` on each server (its checks, its warm-up), then measures it on each in turn,
+   * `rounds` times, keeping the round with the median CPU per request: an A/B interleaved so a
+   * busy machine weighs on both sides alike.
+   */
+  async run(
+    servers: Array<{ server: RunningServer; variant: Variant }>,
+    def: Scenario,
+    rounds = 1,
+  ): Promise<void> {
+    const ready: Array<{
+      server: RunningServer
+      mix: RequestKind[]
+      how: string
+      kept: ScenarioResult[]
+    }> = []
+    for (const { server, variant } of servers) {
+      const process = server.spec.label
+      if (server.exit) {
+        this.skip(def, process, `the server exited before it (${JSON.stringify(server.exit)})`)
+        continue
+      }
+      const prepared = await def.prepare(this.context(server, variant))
+      if ('skip' in prepared) this.skip(def, process, prepared.skip)
+      else ready.push({ server, mix: prepared.mix, how: prepared.how ?? def.how, kept: [] })
     }
-    const prepared = await def.prepare(this.context(server, variant))
-    if ('skip' in prepared) return this.skip(def, process, prepared.skip)
-    await this.measure(server, { ...def, how: prepared.how ?? def.how }, prepared.mix)
+    for (let round = 1; round <= rounds; round++) {
+      for (const side of ready) {
+        if (side.server.exit) continue
+        const title = rounds > 1 ? `${def.title} (round ${round}/${rounds})` : def.title
+        const result = await this.measure(
+          side.server,
+          { ...def, title, how: side.how },
+          side.mix,
+          undefined,
+          false,
+        )
+        if (result) side.kept.push({ ...result, title: def.title })
+      }
+    }
+    for (const side of ready) {
+      if (side.kept.length === 0) {
+        this.skip(
+          def,
+          side.server.spec.label,
+          `the server exited during the run (${JSON.stringify(side.server.exit)})`,
+        )
+        continue
+      }
+      const byCpu = [...side.kept].sort(
+        (a, b) => (a.cpuMicrosPerRequest ?? 0) - (b.cpuMicrosPerRequest ?? 0),
+      )
+      const median = byCpu[Math.floor((byCpu.length - 1) / 2)]
+      if (median)
+        this.scenarios.push(
+          rounds > 1
+            ? {
+                ...median,
+                how: `${median.how}; the median of ${side.kept.length} interleaved rounds by CPU per request`,
+              }
+            : median,
+        )
+    }
   }
 
   /** Runs the load, reads CPU and RSS around it. */
@@ -238,8 +303,10 @@ export class Session {
     def: Pick<Scenario, 'name' | 'title' | 'how' | 'connections'>,
     mix: RequestKind[],
     timing = { durationS: this.options.durationS, warmupS: this.options.warmupS },
+    record = true,
   ): Promise<ScenarioResult | undefined> {
     const { durationS, warmupS } = timing
+    this.focus(server)
     const connections = def.connections ?? this.options.connections
     const process = server.spec.label
     this.progress.log(`${def.title} on ${process}: ${connections} connections, ${durationS} s`)
@@ -274,7 +341,9 @@ export class Session {
           .map((l) => `  | ${l}`)
           .join('\n')}`,
       )
-      this.skip(def, process, `the server exited during the run (${JSON.stringify(server.exit)})`)
+      if (record) {
+        this.skip(def, process, `the server exited during the run (${JSON.stringify(server.exit)})`)
+      }
       return undefined
     }
     const usedMs = cpuMs(server) - cpuBefore
@@ -307,7 +376,7 @@ export class Session {
       peakRssMb: toMb(peak),
       ...optional('otherCpuShare', others),
     }
-    this.scenarios.push(result)
+    if (record) this.scenarios.push(result)
     const non2xx = Object.entries(load.statuses).filter(([code]) => !code.startsWith('2'))
     this.progress.log(
       `${def.title}: ${Math.round(load.requestsPerSecond)} req/s${result.throughputRatio === undefined ? '' : ` (${result.throughputRatio}× bare Fastify)`}, p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${result.cpuMicrosPerRequest ?? '?'} µs CPU/req${others === undefined ? '' : `, its CPU ${Math.round(others * 100)}% busy with others`}, non-2xx ${non2xx.length ? JSON.stringify(Object.fromEntries(non2xx)) : 0}${Object.keys(load.errors).length ? `, errors ${JSON.stringify(load.errors)}` : ''}`,

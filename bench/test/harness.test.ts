@@ -35,6 +35,7 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
     redisUrl: 'redis://127.0.0.1:6379',
     databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
     compare: [],
+    rounds: 1,
     help: false,
   })
   const quick = parseBenchArgs(['--quick'])
@@ -77,6 +78,8 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
   t.same(many.appEnv, { LOG_LEVEL: 'warn', X_Y: 'a=b' })
   t.same(full.appEnv, {})
   t.same(many.compare, [{ A: '1', B: '2' }, { C: '' }], 'one A/B process per --compare')
+  t.equal(many.rounds, 3, 'an A/B measures 3 interleaved rounds by default')
+  t.equal(parseBenchArgs(['--compare', 'A=1', '--rounds', '5']).rounds, 5)
   t.same(many.scenarios, ['healthz', 'read-l1', 'overload'])
   t.equal(many.soakMinutes, 0.5)
   t.equal(many.outDir, '/tmp/x')
