@@ -13,13 +13,14 @@ const service = await redisService() // redis-only
 
 function tierTests(t: Test, env: () => Record<string, string>) {
   t.test('hit, miss and expiry per namespace', async (t) => {
+    // Only "expired after sleeping past the TTL" is asserted at the short TTL (a sleep is a lower
+    // bound on any machine); "still cached" is asserted where the TTL is far away.
     const { get, stats } = await cachedApp(t, {
       ...env(),
       CACHE_VIEWS_TTL: '1',
-      CACHE_QUERIES_TTL: '3',
+      CACHE_QUERIES_TTL: '600',
     })
     t.same(await get('views', 'a'), { source: 'miss', body: { id: 'a', n: 1, pad: '' } })
-    t.equal((await get('views', 'a')).source, 'l1')
     t.equal((await get('queries', 'a')).source, 'miss', 'namespaces are separate')
     t.equal((await get('queries', 'a')).source, 'l1')
     await sleep(1200)
@@ -29,11 +30,9 @@ function tierTests(t: Test, env: () => Record<string, string>) {
       'views expired (L1 and L2)',
     )
     t.equal((await get('queries', 'a')).source, 'l1', 'queries live longer')
-    await sleep(2000)
-    t.equal((await get('queries', 'a')).source, 'miss', 'queries expired too')
     const s = await stats()
-    t.match(s.namespaces.views, { ttlSeconds: 1, hits: 1, misses: 2, l1: { entries: 1 } })
-    t.match(s.namespaces.queries, { ttlSeconds: 3, hits: 2, misses: 2 })
+    t.match(s.namespaces.views, { ttlSeconds: 1, hits: 0, misses: 2, l1: { entries: 1 } })
+    t.match(s.namespaces.queries, { ttlSeconds: 600, hits: 2, misses: 1 })
   })
 
   t.test(

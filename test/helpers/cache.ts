@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { testConfig, testPlan } from './config.js'
 import { testDatabase } from './database.js'
+import { waitFor } from './wait.js'
 
 /** An app with `GET /item/:ns/:id` reading through the cache; counts loads per key. */
 export async function cachedApp(t: Test, env: Record<string, string> = {}, cacheBytes?: number) {
@@ -33,6 +34,14 @@ export async function cachedApp(t: Test, env: Record<string, string> = {}, cache
     return { source: res.headers['x-cache'], body: res.json() as { id: string; n: number } }
   }
   const stats = async () => (await app.inject('/status')).json().cache
+  // Start from the steady state: until the invalidation channel is subscribed, L1 entries are
+  // only trusted for a few seconds, which a busy machine can outlast mid-test.
+  if (env.REDIS_URL) {
+    await waitFor(
+      async () => (await stats()).invalidation === 'subscribed',
+      'the invalidation channel',
+    )
+  }
   return { app, loads, get, stats }
 }
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { getStatus } from './helpers/http.js'
-import { startProcess, TEST_SERVER } from './helpers/process.js'
+import { getStatus } from '../helpers/http.js'
+import { startProcess, TEST_SERVER } from '../helpers/process.js'
 
 // The embedded default, as a developer gets it: the bootstrap with no DATABASE_URL.
 const READY = /"msg":"ready/

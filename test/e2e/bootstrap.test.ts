@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { planMemory } from '../src/memory.js'
-import { getStatus } from './helpers/http.js'
-import { startProcess, startServer } from './helpers/process.js'
+import { planMemory } from '../../src/memory.js'
+import { getStatus } from '../helpers/http.js'
+import { startProcess, startServer } from '../helpers/process.js'
 
 const hasExecve = typeof (process as { execve?: unknown }).execve === 'function'
 const MB = 1024 * 1024

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
-import { Box, boxSupport } from '../scripts/box.js'
-import { ROOT } from './helpers/process.js'
+import { Box, boxSupport } from '../../scripts/box.js'
+import { ROOT } from '../helpers/process.js'
 
 const memoryModule = pathToFileURL(join(ROOT, 'dist', 'src', 'memory.js')).href
 

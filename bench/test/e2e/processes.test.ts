@@ -1,12 +1,12 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { boxSupport } from '../../scripts/box.js'
-import { BASELINES } from '../baselines.js'
-import { send } from '../http.js'
-import { cpuMs, type ServerSpec, startServer, stopServer } from '../processes.js'
+import { boxSupport } from '../../../scripts/box.js'
+import { BASELINES } from '../../baselines.js'
+import { send } from '../../http.js'
+import { cpuMs, type ServerSpec, startServer, stopServer } from '../../processes.js'
 
-const DIST_BENCH = join(dirname(fileURLToPath(import.meta.url)), '..')
+const DIST_BENCH = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 const spec = (box: ServerSpec['box']): ServerSpec => ({
   label: BASELINES.http.label,

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { planMemory } from '../src/memory.js'
-import { getStatus } from './helpers/http.js'
-import { startServer } from './helpers/process.js'
+import { planMemory } from '../../src/memory.js'
+import { getStatus } from '../helpers/http.js'
+import { startServer } from '../helpers/process.js'
 
 const post = (url: string) => fetch(url, { method: 'POST' })
 

@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import t from 'tap'
-import { startServer } from './helpers/process.js'
+import { startServer } from '../helpers/process.js'
 
 /** Writes raw HTTP/1.1 on one socket, so a request can be queued behind one in flight. */
 function rawClient(port: number) {

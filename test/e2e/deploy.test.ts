@@ -11,11 +11,11 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import t from 'tap'
-import { blueprintEnv, PLATFORM_ENV, readBlueprint, webService } from './helpers/blueprint.js'
-import { testDatabase } from './helpers/database.js'
-import { untracked } from './helpers/nested.js'
-import { collectLines, freePort, ROOT } from './helpers/process.js'
-import { redis } from './helpers/services.js'
+import { blueprintEnv, PLATFORM_ENV, readBlueprint, webService } from '../helpers/blueprint.js'
+import { testDatabase } from '../helpers/database.js'
+import { untracked } from '../helpers/nested.js'
+import { collectLines, freePort, ROOT } from '../helpers/process.js'
+import { redis } from '../helpers/services.js'
 
 /** The platform's allowances (DESIGN.md): each health check request times out after 5 s, ... */
 const HEALTH_CHECK_TIMEOUT_MS = 5000

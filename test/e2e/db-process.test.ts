@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { admin, skipIfEmbedded, testDatabase, withDatabase } from './helpers/database.js'
-import { ROOT, startProcess, startServer, TEST_SERVER } from './helpers/process.js'
-import { tcpProxy } from './helpers/tcp-proxy.js'
+import { admin, skipIfEmbedded, testDatabase, withDatabase } from '../helpers/database.js'
+import { ROOT, startProcess, startServer, TEST_SERVER } from '../helpers/process.js'
+import { tcpProxy } from '../helpers/tcp-proxy.js'
 
 const run = promisify(execFile)
 const put = (url: string, key: string) =>
