@@ -7,7 +7,7 @@ export interface LoadOutcome {
   statuses: Record<string, number>
   /** 503 answers that carried no Retry-After header. */
   unavailableWithoutRetryAfter: number
-  /** Bodies of 5xx answers other than 503 (what went wrong), at most a few. */
+  /** Bodies of 5xx answers other than 503 and 504 (what went wrong), at most a few. */
   serverErrors: string[]
   /** Requests that never got a complete answer (reset, refused, hang up). */
   connectionErrors: number
@@ -54,9 +54,10 @@ export function get(url: string, timeoutMs = 120_000): Promise<Answer> {
 /** `clients` concurrent clients, each sending `rounds` GETs of `path` one after another. */
 export async function concurrentGets(
   baseUrl: string,
-  path: string,
+  path: string | ((client: number, round: number) => string),
   options: { clients: number; rounds: number },
 ): Promise<LoadOutcome> {
+  const pathOf = typeof path === 'string' ? () => path : path
   const outcome: LoadOutcome = {
     statuses: {},
     unavailableWithoutRetryAfter: 0,
@@ -67,16 +68,20 @@ export async function concurrentGets(
   const count = (key: string) => {
     outcome.statuses[key] = (outcome.statuses[key] ?? 0) + 1
   }
-  const client = async () => {
+  const client = async (_: unknown, index: number) => {
     for (let round = 0; round < options.rounds; round++) {
       try {
-        const answer = await get(`${baseUrl}${path}`)
+        const answer = await get(`${baseUrl}${pathOf(index, round)}`)
         count(String(answer.status))
         outcome.bytesRead += answer.bytes
         if (answer.status === 503 && answer.retryAfter === undefined) {
           outcome.unavailableWithoutRetryAfter++
         }
-        if (answer.status >= 500 && answer.status !== 503 && outcome.serverErrors.length < 5) {
+        if (
+          answer.status >= 500 &&
+          ![503, 504].includes(answer.status) &&
+          outcome.serverErrors.length < 5
+        ) {
           outcome.serverErrors.push(`${answer.status} ${answer.text ?? '(large body)'}`)
         }
       } catch (error) {

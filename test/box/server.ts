@@ -22,6 +22,9 @@ export function skipUnlessBoxed(t: Test): boolean {
   return true
 }
 
+/** A quota of two whole cores: on this kind of machine, no throttling at all. */
+const UNTHROTTLED_CPUS = 2
+
 export interface BoxedServer {
   url: string
   databaseUrl: string
@@ -42,7 +45,7 @@ export async function startBoxedServer(
   memoryMb: number,
   env: Record<string, string> = {},
 ): Promise<BoxedServer> {
-  const box = Box.create({ cpus: 2, memoryMb })
+  const box = Box.create({ cpus: UNTHROTTLED_CPUS, memoryMb })
   const { url: databaseUrl } = await testDatabase(t)
   const port = await freePort()
   const root = process.env.APP_ROOT ?? ROOT

@@ -124,6 +124,37 @@ t.test('pagination walks every note once, newest first, with no gaps', async (t)
   t.equal(defaulted.json().items.length, 20, 'default page size')
 })
 
+t.test("a page ends at the plan's page bytes; its cursor walks the rest", async (t) => {
+  // 256 MB plan: pages of at most 1 MiB. 40 notes of ~60 KB: about 17 per page, not 100.
+  const app = await buildTestApp(t, { MEMORY_LIMIT_MB: '256' })
+  const url = app.config.DATABASE_URL as string
+  t.equal(app.memoryPlan.pageBytes, 1024 * 1024)
+  await admin(
+    url,
+    `INSERT INTO notes (title, body, created_at)
+     SELECT 'big ' || i, repeat('x', 60000), now() - i * interval '1 second'
+     FROM generate_series(1, 40) AS i`,
+  )
+  const expected = (
+    await admin<{ id: string }>(url, 'SELECT id FROM notes ORDER BY created_at DESC, id DESC')
+  ).map((r) => r.id)
+  const seen: string[] = []
+  const sizes: number[] = []
+  let cursor: string | null = null
+  do {
+    const path: string = `/api/notes?limit=100${cursor ? `&cursor=${cursor}` : ''}`
+    const res = await app.inject(path)
+    t.equal(res.statusCode, 200)
+    t.ok(res.body.length <= app.memoryPlan.pageBytes, `a page of ${res.body.length} bytes`)
+    const body = res.json() as { items: Array<{ id: string }>; nextCursor: string | null }
+    sizes.push(body.items.length)
+    seen.push(...body.items.map((n) => n.id))
+    cursor = body.nextCursor
+  } while (cursor && sizes.length < 10)
+  t.same(sizes, [17, 17, 6], 'pages stop at the byte bound, the last at the notes left')
+  t.same(seen, expected, 'every note exactly once, in order')
+})
+
 t.test('bad input: 400 naming the field and the rule, nothing written', async (t) => {
   const app = await buildTestApp(t)
   type Case = [
