@@ -28,7 +28,7 @@ t.test('bootstrap applies the plan: V8 heap limit matches MEMORY_LIMIT_MB=256', 
   const plan = planMemory({ envLimitMb: 256 })
   t.match(
     proc.lines[0],
-    /^freetier: memory limit 256MB \(from MEMORY_LIMIT_MB\), old-space 128MB, semi-space 4MB, worker heap 20MB, cache 16MB, shed at rss 218MB \/ heap 115MB, leak guard at heap 102MB$/,
+    /^freetier: memory limit 256MB \(from MEMORY_LIMIT_MB\), old-space 128MB, semi-space 4MB, worker heap 20MB, cache 16MB, in flight 16MB \(page 1MB\), shed at rss 218MB \/ heap 115MB, leak guard at heap 102MB$/,
     'prints one plan line first',
   )
   const status = await getStatus(proc.url)
