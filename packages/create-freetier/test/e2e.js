@@ -28,6 +28,13 @@ const PNPM_VERSION = process.env.E2E_PNPM_VERSION ?? '10.34.8'
 const TOTAL_MS = 45 * 60_000
 const INSTALL_MS = 10 * 60_000
 const TEST_MS = 15 * 60_000
+/**
+ * E2E_APP_TESTS="dist/test/config.test.js ...": run only these files of each app's suite
+ * (without the coverage threshold), for a quick pass while changing the scaffolder. CI leaves it
+ * unset: each app runs its whole `npm test`.
+ */
+const APP_TESTS = (process.env.E2E_APP_TESTS ?? '').split(/\s+/).filter(Boolean)
+const testArgs = APP_TESTS.length > 0 ? ['--', '--disable-coverage', ...APP_TESTS] : []
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'create-freetier-e2e-'))
 const started = Date.now()
@@ -289,16 +296,18 @@ async function main() {
   timings.push(['create-freetier (installed) -> first question', installedPrompt])
 
   // 3. npm: scaffold (install + first commit), build, test, deploy rehearsal.
-  const npmApp = await scaffold(
-    'npm',
-    bin,
-    ['app-npm', '--yes', '--pm', 'npm'],
-    {},
-    'package-lock.json',
-  )
-  await step('npm: npm run build', 'npm', ['run', 'build'], { cwd: npmApp })
-  await step('npm: npm test', 'npm', ['test'], { cwd: npmApp, timeoutMs: TEST_MS })
-  await deployRehearsal('npm', npmApp, {})
+  await phase('npm', async () => {
+    const app = await scaffold(
+      'npm',
+      bin,
+      ['app-npm', '--yes', '--pm', 'npm'],
+      {},
+      'package-lock.json',
+    )
+    await step('npm: npm run build', 'npm', ['run', 'build'], { cwd: app })
+    await step('npm: npm test', 'npm', ['test', ...testArgs], { cwd: app, timeoutMs: TEST_MS })
+    await deployRehearsal('npm', app, {})
+  })
 
   // 4. pnpm, from the npm registry.
   await phase('pnpm', async () => {
@@ -318,7 +327,11 @@ async function main() {
       'pnpm-lock.yaml',
     )
     await step('pnpm: pnpm build', 'pnpm', ['build'], { cwd: app, env })
-    await step('pnpm: pnpm test', 'pnpm', ['test'], { cwd: app, env, timeoutMs: TEST_MS })
+    await step('pnpm: pnpm test', 'pnpm', ['test', ...testArgs.slice(1)], {
+      cwd: app,
+      env,
+      timeoutMs: TEST_MS,
+    })
     await deployRehearsal('pnpm', app, env)
   })
 
@@ -335,7 +348,7 @@ async function main() {
     if (pkg.dependencies.ioredis) fail('no-redis: ioredis is still a dependency')
     await step('no-redis: npm run build', 'npm', ['run', 'build'], { cwd: app })
     await step('no-redis: npm run lint', 'npm', ['run', 'lint'], { cwd: app })
-    await step('no-redis: npm test', 'npm', ['test'], { cwd: app, timeoutMs: TEST_MS })
+    await step('no-redis: npm test', 'npm', ['test', ...testArgs], { cwd: app, timeoutMs: TEST_MS })
   })
   if (failed.length > 0) fail(`failed: ${failed.join('; ')}`)
 }
