@@ -83,6 +83,7 @@ export function appFiles(template, choices) {
       pm: choices.pm,
       redis: choices.redis,
       docs: Object.keys(files).some((file) => file.startsWith('docs/')),
+      templateReadme: template['README.md']?.text,
     }),
   }
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)))

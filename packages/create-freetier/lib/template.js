@@ -9,7 +9,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 /**
- * What never goes into an app. The one list of template-only files: anything that exists for
+ * What never goes into an app (README.md is in the template, and replaced in the app by its own,
+ * lib/app-readme.js, which keeps its "Make it yours" section). The one list of template-only files: anything that exists for
  * the template itself (its scaffolder, CI, license, front door, published results) goes here.
  * A pattern ending in `/` is a directory; `*` matches within one path segment.
  */
@@ -17,7 +18,6 @@ export const TEMPLATE_ONLY = [
   'packages/', // the scaffolder
   '.ci/', // the template's CI
   'LICENSE', // names the template's authors; an app's owner chooses its own
-  'README.md', // the template's front door; the app gets its own (app-readme.js)
   'package-lock.json', // the app's own install makes its lockfile (committed in its first commit)
   'docs/create.md', // how the scaffolder works and is published
   'docs/bench-*', // the template's published benchmark results (figures, charts)

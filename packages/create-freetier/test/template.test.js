@@ -10,7 +10,6 @@ test('template-only files are recognised by the one list', () => {
     'packages/create-freetier/create.js',
     '.ci/run',
     'LICENSE',
-    'README.md',
     'package-lock.json',
     'docs/create.md',
     'docs/bench-rss.svg',
