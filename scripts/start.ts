@@ -11,6 +11,12 @@ import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describePlan, parseLimitMb, planMemory, readLimitInputs } from '../src/memory.js'
+import { describeDotEnv, loadDotEnv } from './dot-env.js'
+
+// `npm start` on a developer's machine: `.env` fills what the environment does not set, for this
+// process and the server it becomes. Only in development: in production it is not even read.
+const dotEnv = describeDotEnv(loadDotEnv())
+if (dotEnv) process.stdout.write(`freetier: ${dotEnv}\n`)
 
 // The one variable read outside src/config.ts, on purpose: loading the config schema here
 // (TypeBox, ajv) cost ~0.4 s of CPU and ~25 MB, paid again by the server, which validates the

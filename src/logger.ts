@@ -28,7 +28,15 @@ export function loggerOptions(
       ? {
           transport: {
             target: 'pino-pretty',
-            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+            // One short line per entry: the message, and for a request its method, url,
+            // status and time; other fields stay in the JSON logs (errors still print).
+            options: {
+              translateTime: 'HH:MM:ss.l',
+              ignore: 'pid,hostname',
+              hideObject: true,
+              messageFormat:
+                '{msg}{if method}: {method} {url} {statusCode} {responseTimeMs}ms{end}',
+            },
           },
         }
       : {}),

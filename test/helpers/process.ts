@@ -41,6 +41,7 @@ export interface RunningProcess {
  * DATABASE_URL in env it gets a fresh database of its own (testDatabase); pass DATABASE_URL: ''
  * to run the embedded default instead (then also set PGLITE_DATA_DIR to a temp dir). `args`
  * follow the script (the bootstrap takes the entry to run: TEST_SERVER for the test routes).
+ * `command` runs something other than node (e.g. `['npm', 'run', 'dev']`), in `cwd` (the root).
  */
 export async function startProcess(
   t: Test,
@@ -49,6 +50,8 @@ export async function startProcess(
     script?: string
     args?: string[]
     nodeArgs?: string[]
+    command?: string[]
+    cwd?: string
   } = {},
 ): Promise<RunningProcess> {
   const port = await freePort()
@@ -56,28 +59,30 @@ export async function startProcess(
     options.env?.DATABASE_URL === undefined
       ? { DATABASE_URL: (await testDatabase(t)).url }
       : ({} as Record<string, string>)
-  const child = spawn(
+  const [file, ...args] = options.command ?? [
     process.execPath,
-    [...(options.nodeArgs ?? []), options.script ?? BOOTSTRAP, ...(options.args ?? [])],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        // Coverage of the real process flows back to tap.
-        ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
-        // Not TEST_ENV's memory limit: the bootstrap's own detection is under test here.
-        NODE_ENV: TEST_ENV.NODE_ENV,
-        EVENT_LOOP_DELAY_MAX_MS: TEST_ENV.EVENT_LOOP_DELAY_MAX_MS,
-        LOG_LEVEL: 'info',
-        PORT: String(port),
-        ...database,
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so teardown also reaches a server the bootstrap spawned (Node 20).
-      detached: true,
+    ...(options.nodeArgs ?? []),
+    options.script ?? BOOTSTRAP,
+    ...(options.args ?? []),
+  ]
+  const child = spawn(file as string, args, {
+    cwd: options.cwd ?? ROOT,
+    env: {
+      PATH: process.env.PATH,
+      // Coverage of the real process flows back to tap.
+      ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      // Not TEST_ENV's memory limit: the bootstrap's own detection is under test here.
+      NODE_ENV: TEST_ENV.NODE_ENV,
+      EVENT_LOOP_DELAY_MAX_MS: TEST_ENV.EVENT_LOOP_DELAY_MAX_MS,
+      LOG_LEVEL: 'info',
+      PORT: String(port),
+      ...database,
+      ...options.env,
     },
-  )
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so teardown also reaches a server the bootstrap spawned (Node 20).
+    detached: true,
+  })
   const waiters = new Set<() => void>()
   const lines = collectLines(child, () => {
     for (const wake of waiters) wake()
