@@ -67,6 +67,11 @@ t.test('Node version, build and start commands match the project', async (t) => 
     Number.parseInt(String(nodeVersion), 10) >= floor,
     `${nodeVersion} satisfies ${pkg.engines.node}`,
   )
+  t.equal(
+    readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim(),
+    String(nodeVersion),
+    '.nvmrc pins the same Node as render.yaml',
+  )
   t.equal(web.runtime, 'node')
   // Whatever the package manager (an app made with --pm has its own): install first, dev
   // dependencies included (the build needs TypeScript even if NODE_ENV=production is set),
@@ -74,10 +79,13 @@ t.test('Node version, build and start commands match the project', async (t) => 
   const steps = (web.buildCommand ?? '').split(/\s*&&\s*/)
   t.match(steps[0], /\b(ci|install)\b/, 'the build command installs first')
   if (/^npm /.test(steps[0] ?? '')) t.match(steps[0], /--include=dev/, 'with dev dependencies')
-  t.ok(
-    steps.some((step) => /\brun build$/.test(step)),
-    'a step runs the build script',
-  )
+  const build = steps.findIndex((step) => /\brun build$/.test(step))
+  t.ok(build > 0, 'a step runs the build script')
+  // Then development dependencies leave: the deploy keeps only what production imports (npm
+  // and pnpm; yarn and bun have no prune that keeps the build).
+  if (/\b(npm|pnpm)\b/.test(steps[0] ?? '')) {
+    t.match(steps[build + 1], /\bprune\b/, 'the build prunes development dependencies after it')
+  }
   t.ok(pkg.scripts.build, 'package.json has the build script')
   const start = /^node (\S+)$/.exec(web.startCommand ?? '')
   t.ok(start, 'the start command runs node directly (no npm process in between)')

@@ -18,6 +18,25 @@ export interface DbOptions {
 }
 
 /**
+ * The embedded Postgres module. Its packages are development dependencies (a deploy prunes them),
+ * so without them this is one error that says what to do, instead of a module resolution trace.
+ */
+async function importEmbedded() {
+  try {
+    return await import('../db/embedded.js')
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException
+    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes('@electric-sql/pglite')) {
+      throw new Error(
+        'DATABASE_URL is unset, so the app would start the embedded Postgres, but PGlite (@electric-sql/pglite and @electric-sql/pglite-socket, development dependencies) is not installed: set DATABASE_URL, or install the development dependencies (npm install)',
+        { cause: error },
+      )
+    }
+    throw error
+  }
+}
+
+/**
  * Postgres: migrates at boot (under an advisory lock), then owns one pg.Pool from creation to
  * onClose. Without DATABASE_URL (never in production: config refuses it) it starts the embedded
  * PGlite and points the same pool at it.
@@ -28,7 +47,7 @@ async function db(app: FastifyInstance, options: DbOptions) {
   let url = config.DATABASE_URL
   if (url === undefined) {
     if (config.isProduction) throw new Error('DATABASE_URL is required in production')
-    const { startEmbedded } = await import('../db/embedded.js')
+    const { startEmbedded } = await importEmbedded()
     embedded = await startEmbedded({ dataDir: config.PGLITE_DATA_DIR })
     url = embedded.url
     app.log.info(

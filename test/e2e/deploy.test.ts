@@ -117,6 +117,15 @@ t.test(
       return
     }
 
+    // The build pruned what only development needs: the deploy holds what production imports.
+    for (const dev of ['typescript', '@biomejs', 'tap', '@electric-sql']) {
+      t.notOk(existsSync(join(copy, 'node_modules', dev)), `no ${dev} in the deployed node_modules`)
+    }
+    const du = spawnSync('du', ['-sk', join(copy, 'node_modules')], { encoding: 'utf8' })
+    if (du.status === 0) {
+      t.comment(`deployed node_modules: ${Math.round(Number.parseInt(du.stdout, 10) / 1024)} MB`)
+    }
+
     // 4. The start command, verbatim, through bash as the platform runs it: bash hands a lone
     // command over (exec), so the platform's SIGTERM reaches node itself.
     const started = Date.now()

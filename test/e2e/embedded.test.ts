@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cpSync, existsSync, readdirSync, symlinkSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { getStatus } from '../helpers/http.js'
-import { startProcess, TEST_SERVER } from '../helpers/process.js'
+import { ROOT, startProcess, TEST_SERVER } from '../helpers/process.js'
 
 // The embedded default, as a developer gets it: the bootstrap with no DATABASE_URL.
 const READY = /"msg":"ready/
@@ -52,4 +52,35 @@ t.test('no DATABASE_URL: embedded PGlite serves and keeps data across restarts',
   const read = await fetch(`${again.url}/items/kept`)
   t.equal(read.status, 200)
   t.same(await read.json(), { key: 'kept', value: 'across restarts' })
+})
+
+t.test('embedded mode without PGlite installed: one line naming the fix, exit 1', async (t) => {
+  // A real install without the development dependencies PGlite comes in: the build and
+  // package.json copied, node_modules holding every package of the root's but @electric-sql.
+  const app = await mkdtemp(join(tmpdir(), 'freetier-no-pglite-'))
+  t.teardown(() => rm(app, { recursive: true, force: true }))
+  cpSync(join(ROOT, 'package.json'), join(app, 'package.json'))
+  for (const dir of ['src', 'scripts']) {
+    cpSync(join(ROOT, 'dist', dir), join(app, 'dist', dir), { recursive: true })
+  }
+  await mkdir(join(app, 'node_modules'))
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name === '@electric-sql' || name.startsWith('.')) continue
+    symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name))
+  }
+
+  const proc = await startProcess(t, {
+    cwd: app,
+    script: join(app, 'dist', 'scripts', 'start.js'),
+    env: { DATABASE_URL: '', PGLITE_DATA_DIR: join(app, '.data'), NODE_ENV: 'development' },
+  })
+  t.equal((await proc.waitForExit()).code, 1)
+  const errors = proc.lines.filter((l) => l.startsWith('freetier: cannot start'))
+  t.same(errors, [
+    'freetier: cannot start: DATABASE_URL is unset, so the app would start the embedded Postgres, but PGlite (@electric-sql/pglite and @electric-sql/pglite-socket, development dependencies) is not installed: set DATABASE_URL, or install the development dependencies (npm install)',
+  ])
+  t.notOk(
+    proc.lines.some((l) => /^\s+at /.test(l)),
+    'no stack trace',
+  )
 })
