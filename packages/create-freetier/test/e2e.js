@@ -34,6 +34,8 @@ const TEST_MS = 15 * 60_000
  * unset: each app runs its whole `npm test`.
  */
 const APP_TESTS = (process.env.E2E_APP_TESTS ?? '').split(/\s+/).filter(Boolean)
+/** E2E_PHASES="pnpm,no-redis": only these apps (default: npm, pnpm and no-redis). */
+const PHASES = (process.env.E2E_PHASES ?? 'npm,pnpm,no-redis').split(',')
 const testArgs = APP_TESTS.length > 0 ? ['--', '--disable-coverage', ...APP_TESTS] : []
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'create-freetier-e2e-'))
@@ -362,6 +364,7 @@ const failed = []
  * @param {() => Promise<void>} body
  */
 async function phase(label, body) {
+  if (!PHASES.includes(label)) return
   try {
     await body()
   } catch (error) {
