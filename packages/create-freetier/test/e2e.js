@@ -20,7 +20,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { PACKAGE, ROOT } from './helpers.js'
+import { PACKAGE } from './helpers.js'
 
 /** pnpm as the e2e runs it, from the npm registry (not a global install). */
 const PNPM_VERSION = process.env.E2E_PNPM_VERSION ?? '10.34.8'
@@ -79,20 +79,8 @@ function fail(message) {
 async function step(label, cmd, args, { cwd, env = {}, timeoutMs = INSTALL_MS, allowFail }) {
   const t0 = Date.now()
   process.stdout.write(`-- ${label}\n`)
-  const child = spawn(cmd, args, {
-    cwd,
-    env: { ...baseEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  running.add(child)
-  let output = ''
-  child.stdout?.on('data', (d) => {
-    output += d
-  })
-  child.stderr?.on('data', (d) => {
-    output += d
-  })
+  const child = start(cmd, args, { cwd, env: { ...baseEnv, ...env } })
+  const output = collect(child)
   const timer = setTimeout(() => process.kill(-(child.pid ?? 0), 'SIGKILL'), timeoutMs)
   const code = await new Promise((resolve) => child.on('close', resolve))
   clearTimeout(timer)
@@ -100,10 +88,38 @@ async function step(label, cmd, args, { cwd, env = {}, timeoutMs = INSTALL_MS, a
   const ms = Date.now() - t0
   timings.push([label, ms])
   if (code !== 0 && !allowFail) {
-    process.stdout.write(`${output.slice(-20000)}\n`)
+    process.stdout.write(`${output().slice(-20000)}\n`)
     fail(`${label}: exit ${code}${ms >= timeoutMs ? ` (killed after ${timeoutMs / 1000} s)` : ''}`)
   }
-  return { code, output }
+  return { code, output: output() }
+}
+
+/**
+ * Starts a command in its own process group (so a timeout or a failure kills all of it).
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ cwd: string, env: Record<string, string | undefined> }} options
+ */
+function start(cmd, args, { cwd, env }) {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  running.add(child)
+  return child
+}
+
+/**
+ * Everything a child writes, stdout and stderr together.
+ * @param {import('node:child_process').ChildProcess} child
+ * @returns {() => string}
+ */
+function collect(child) {
+  let text = ''
+  child.stdout?.on('data', (d) => {
+    text += d
+  })
+  child.stderr?.on('data', (d) => {
+    text += d
+  })
+  return () => text
 }
 
 /** @returns {Promise<number>} */
@@ -190,7 +206,7 @@ async function deployRehearsal(label, app, env) {
   cleanups.push(() => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
   const port = await freePort()
   const t0 = Date.now()
-  const server = spawn('bash', ['-c', web.startCommand], {
+  const server = start('bash', ['-c', web.startCommand], {
     cwd: clone,
     env: {
       ...baseEnv,
@@ -202,17 +218,8 @@ async function deployRehearsal(label, app, env) {
       DATABASE_URL: urlOf(name),
       STATUS_TOKEN: randomBytes(16).toString('hex'),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
   })
-  running.add(server)
-  let log = ''
-  server.stdout?.on('data', (d) => {
-    log += d
-  })
-  server.stderr?.on('data', (d) => {
-    log += d
-  })
+  const log = collect(server)
   let status = 0
   while (Date.now() - t0 < 120_000 && server.exitCode === null) {
     status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -223,13 +230,13 @@ async function deployRehearsal(label, app, env) {
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   timings.push([`${label}: start -> GET /readyz 200`, Date.now() - t0])
-  if (status !== 200) fail(`${label}: /readyz answered ${status}\n${log.slice(-8000)}`)
+  if (status !== 200) fail(`${label}: /readyz answered ${status}\n${log().slice(-8000)}`)
   const health = await fetch(`http://127.0.0.1:${port}/healthz`)
   if (health.status !== 200) fail(`${label}: /healthz answered ${health.status}`)
   process.kill(-(server.pid ?? 0), 'SIGTERM')
   const code = await new Promise((resolve) => server.on('close', resolve))
   running.delete(server)
-  if (code !== 0) fail(`${label}: exit ${code} after SIGTERM\n${log.slice(-4000)}`)
+  if (code !== 0) fail(`${label}: exit ${code} after SIGTERM\n${log().slice(-4000)}`)
 }
 
 /**
