@@ -180,34 +180,46 @@ t.test('ordinary markdown keeps its meaning', async (t) => {
   t.same(executable(html), [])
 })
 
-t.test('raw HTML is shown as text, never as markup', async (t) => {
-  t.equal(
-    render({ markdown: 'Hello <b onclick="x()">bold</b> & <br>' }),
+/** Exact output: raw HTML shows as text, a refused URL leaves its text, quotes stay inside. */
+const EXACT: Array<[what: string, markdown: string, html: string]> = [
+  [
+    'inline raw HTML is text',
+    'Hello <b onclick="x()">bold</b> & <br>',
     '<p>Hello &lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt; &amp; &lt;br&gt;</p>\n',
-  )
-  t.equal(
-    render({ markdown: '<script>alert(1)</script>' }),
+  ],
+  [
+    'a script block is text',
+    '<script>alert(1)</script>',
     '<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n',
-  )
-  t.equal(
-    render({ markdown: '<details>\n<summary>More</summary>\n</details>' }),
+  ],
+  [
+    'a multi-line HTML block is text',
+    '<details>\n<summary>More</summary>\n</details>',
     '<p>&lt;details&gt;\n&lt;summary&gt;More&lt;/summary&gt;\n&lt;/details&gt;</p>\n',
-  )
-})
-
-t.test('a refused link keeps its text, a refused image its alt text', async (t) => {
-  t.equal(render({ markdown: '[click *me*](javascript:alert(1))' }), '<p>click <em>me</em></p>\n')
-  t.equal(render({ markdown: '![a <cat>](data:image/png;base64,AA)' }), '<p>a &lt;cat&gt;</p>\n')
-  t.equal(render({ markdown: '<javascript:alert(1)>' }), '<p>javascript:alert(1)</p>\n')
-})
-
-t.test('quotes cannot leave an attribute', async (t) => {
-  t.equal(
-    render({ markdown: '[x](https://ok.example/ "a\\" onclick=\\"b")' }),
+  ],
+  [
+    'a refused link keeps its text',
+    '[click *me*](javascript:alert(1))',
+    '<p>click <em>me</em></p>\n',
+  ],
+  [
+    'a refused image keeps its alt text',
+    '![a <cat>](data:image/png;base64,AA)',
+    '<p>a &lt;cat&gt;</p>\n',
+  ],
+  ['a refused autolink is text', '<javascript:alert(1)>', '<p>javascript:alert(1)</p>\n'],
+  [
+    'quotes cannot leave a title',
+    '[x](https://ok.example/ "a\\" onclick=\\"b")',
     '<p><a href="https://ok.example/" title="a&quot; onclick=&quot;b" rel="nofollow noopener noreferrer">x</a></p>\n',
-  )
-  t.equal(
-    render({ markdown: '![a" onerror="b](https://ok.example/i.png)' }),
+  ],
+  [
+    'quotes cannot leave alt text',
+    '![a" onerror="b](https://ok.example/i.png)',
     '<p><img src="https://ok.example/i.png" alt="a&quot; onerror=&quot;b"></p>\n',
-  )
+  ],
+]
+
+t.test('raw HTML is text, a refused URL keeps its text, quotes stay in attributes', async (t) => {
+  for (const [what, markdown, html] of EXACT) t.equal(render({ markdown }), html, what)
 })
