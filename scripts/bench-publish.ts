@@ -30,7 +30,9 @@ export const SVG = 'docs/bench-rss.svg'
 export function summary(result: BenchResult): string {
   return `${keyTable(result)}
 
-Measured ${result.startedAt.slice(0, 10)} on Node ${result.node} (\`${result.command}\`); every
+Measured ${result.startedAt.slice(0, 10)} on Node ${result.node}, ${result.machine.cpus} CPUs at load average
+${result.machine.loadAverage[0].toFixed(1)}-${result.machine.loadAverage[1].toFixed(1)} (\`${result.command}\`): on a busy machine the baselines and
+the app share it unevenly, so repeat a run before reading much into one ratio. Every
 scenario, the process table and the targets: [docs/bench-results.md](docs/bench-results.md); what
 each figure means: [docs/benchmarks.md](docs/benchmarks.md).
 
