@@ -185,8 +185,6 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
       const ready = (await app.inject('/readyz')).json()
       t.equal(ready.ready, true, 'an optional dependency does not fail readiness')
       t.equal(ready.dependencies.redis.status, 'down')
-      const breaker = (await app.inject('/status')).json().redis.breaker
-      t.ok(breaker.failures > 0, `commands timed out and opened the breaker (${breaker.lastError})`)
       await app.cache.queries.invalidate({ keys: ['1'] })
       t.equal((await app.inject('/api/item/1')).headers['x-cache'], 'miss')
     },

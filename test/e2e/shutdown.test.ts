@@ -24,15 +24,15 @@ const statusLines = (raw: string) =>
 t.test('SIGTERM: the request in flight finishes, the next gets 503, exit 0', async (t) => {
   const proc = await startServer(t, {}, { testRoutes: true })
   const client = rawClient(proc.port)
-  client.send('/__test/slow?ms=1500')
-  await new Promise((r) => setTimeout(r, 300))
+  client.send('/__test/slow?ms=4000')
+  await proc.waitForLine(/slow request started/)
   proc.child.kill('SIGTERM')
   await proc.waitForLine(/shutting down/)
   // Pipelined behind the slow one: it is read only after the server started closing.
   client.send('/healthz')
   const raw = await client.closed
   t.same(statusLines(raw), [200, 503], 'in-flight 200, then 503 while closing')
-  t.match(raw, /"sleptMs":1500/)
+  t.match(raw, /"sleptMs":4000/)
   const { code } = await proc.waitForExit()
   t.equal(code, 0)
   const refused = await fetch(`${proc.url}/healthz`).then(
@@ -45,7 +45,7 @@ t.test('SIGTERM: the request in flight finishes, the next gets 503, exit 0', asy
 t.test('a request longer than the shutdown budget: exit 1 once the budget runs out', async (t) => {
   const proc = await startServer(t, { SHUTDOWN_TIMEOUT_MS: '1000' }, { testRoutes: true })
   const pending = fetch(`${proc.url}/__test/slow?ms=20000`).catch(() => 'cut')
-  await new Promise((r) => setTimeout(r, 200))
+  await proc.waitForLine(/slow request started/)
   proc.child.kill('SIGTERM')
   const { code } = await proc.waitForExit()
   t.equal(code, 1)
@@ -56,7 +56,7 @@ t.test('a request longer than the shutdown budget: exit 1 once the budget runs o
 t.test('a second signal exits at once', async (t) => {
   const proc = await startServer(t, {}, { testRoutes: true })
   const pending = fetch(`${proc.url}/__test/slow?ms=20000`).catch(() => 'cut')
-  await new Promise((r) => setTimeout(r, 200))
+  await proc.waitForLine(/slow request started/)
   proc.child.kill('SIGTERM')
   await proc.waitForLine(/shutting down/)
   proc.child.kill('SIGINT')

@@ -66,6 +66,17 @@ export async function testDatabase(t: Test): Promise<TestDatabase> {
   return { url, name: 'postgres', embedded: true }
 }
 
+let perProcess: Promise<TestDatabase> | undefined
+
+/**
+ * One database for every test of this file (process) that never looks at its rows (the worker
+ * tests): `CREATE DATABASE` and a migration per test cost seconds on a busy machine.
+ */
+export function fileDatabase(): Promise<TestDatabase> {
+  perProcess ??= testDatabase(tap)
+  return perProcess
+}
+
 /**
  * For tests that need a real server (several sessions, pg_stat_activity, DROP DATABASE): skips
  * the test, saying why, when testDatabase fell back to PGlite. Returns true when skipped.

@@ -52,6 +52,8 @@ export async function startProcess(
     nodeArgs?: string[]
     command?: string[]
     cwd?: string
+    /** false: no V8 coverage for this process (it changes the memory figures under test). */
+    coverage?: boolean
   } = {},
 ): Promise<RunningProcess> {
   const port = await freePort()
@@ -70,7 +72,9 @@ export async function startProcess(
     env: {
       PATH: process.env.PATH,
       // Coverage of the real process flows back to tap.
-      ...(process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      ...(process.env.NODE_V8_COVERAGE && options.coverage !== false
+        ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE }
+        : {}),
       // Not TEST_ENV's memory limit: the bootstrap's own detection is under test here.
       NODE_ENV: TEST_ENV.NODE_ENV,
       EVENT_LOOP_DELAY_MAX_MS: TEST_ENV.EVENT_LOOP_DELAY_MAX_MS,
@@ -163,9 +167,13 @@ export async function startProcess(
 export async function startServer(
   t: Test,
   env: Record<string, string> = {},
-  options: { testRoutes?: boolean } = {},
+  options: { testRoutes?: boolean; coverage?: boolean } = {},
 ) {
-  const proc = await startProcess(t, { env, args: options.testRoutes ? [TEST_SERVER] : [] })
+  const proc = await startProcess(t, {
+    env,
+    args: options.testRoutes ? [TEST_SERVER] : [],
+    coverage: options.coverage,
+  })
   await proc.waitForLine(/"msg":"ready/)
   return proc
 }

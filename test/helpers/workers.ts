@@ -5,6 +5,7 @@ import type { Test } from 'tap'
 import { WorkerPool, type WorkerPoolOptions } from '../../src/plugins/workers.js'
 import type testTask from '../fixtures/workers/test-task.js'
 import { buildTestApp } from './app.js'
+import { fileDatabase } from './database.js'
 
 declare module '../../src/workers/tasks.js' {
   interface WorkerTasks {
@@ -53,14 +54,15 @@ export { waitFor } from './wait.js'
  * The task timeout is far away: a worker starting on a busy machine may take many seconds, and
  * the timeout test decides itself when its task times out (WorkerPoolOptions.deadline).
  */
-export function buildWorkerTestApp(
+export async function buildWorkerTestApp(
   t: Test,
   env: Record<string, string> = {},
   plugins?: FastifyPluginAsync | FastifyPluginAsync[],
 ) {
+  const { url } = await fileDatabase()
   return buildTestApp(
     t,
-    { MEMORY_LIMIT_MB: '1024', WORKER_TASK_TIMEOUT_MS: '600000', ...env },
+    { MEMORY_LIMIT_MB: '1024', WORKER_TASK_TIMEOUT_MS: '600000', DATABASE_URL: url, ...env },
     plugins,
   )
 }
