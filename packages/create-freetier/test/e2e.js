@@ -233,7 +233,8 @@ async function deployRehearsal(label, app, env) {
   if (status !== 200) fail(`${label}: /readyz answered ${status}\n${log().slice(-8000)}`)
   const health = await fetch(`http://127.0.0.1:${port}/healthz`)
   if (health.status !== 200) fail(`${label}: /healthz answered ${health.status}`)
-  process.kill(-(server.pid ?? 0), 'SIGTERM')
+  // To the process, as the platform does (the bootstrap forwards it to the server it started).
+  process.kill(server.pid ?? 0, 'SIGTERM')
   const code = await new Promise((resolve) => server.on('close', resolve))
   running.delete(server)
   if (code !== 0) fail(`${label}: exit ${code} after SIGTERM\n${log().slice(-4000)}`)
