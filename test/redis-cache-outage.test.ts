@@ -57,6 +57,12 @@ async function itemsApps(t: Test, url: string, instances: number) {
 
 const stats = async (app: App) => (await app.inject('/status')).json().cache
 
+/** Sees its peers and trusts its caches (src/cache/redis-coherence.ts). */
+const coherent = async (app: App) => {
+  const { coherence, invalidation } = await stats(app)
+  return invalidation === 'subscribed' && coherence.trustedForMs > 0
+}
+
 const redisUp = async (app: App) =>
   ((await app.inject('/readyz')).json() as { dependencies: { redis: { status: string } } })
     .dependencies.redis.status === 'up'
@@ -85,6 +91,10 @@ t.test('Redis killed under load: all 200; restarted: L2 and invalidation resume'
       5000,
     ),
     'both listen again (and have emptied their L1)',
+  )
+  t.ok(
+    await eventually(async () => (await coherent(a)) && (await coherent(b)), 10_000),
+    'both trust their caches again (each has seen the other heartbeat since)',
   )
   const url = `/items/${(await putItem(a, 'after', 'stored')).key}`
   t.equal((await a.inject(url)).headers['x-cache'], 'miss')

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { L1Store } from './l1.js'
-import type { Invalidation, InvalidationMessage, SharedStore } from './shared.js'
+import type { Invalidation, InvalidationMessage, SharedStore, Trust } from './shared.js'
 
 export type CacheSource = 'l1' | 'l2' | 'miss'
 
@@ -27,8 +27,8 @@ export interface NamespaceOptions {
   l2: SharedStore | null
   /** Serialized values above this are not stored in Redis. */
   l2MaxValueBytes: number
-  /** How old an L1 entry may be and still be served (finite while invalidations cannot arrive). */
-  l1MaxAgeMs: () => number
+  /** null without a shared tier: a single instance's caches are always coherent. */
+  trust: Trust | null
   /** Tells the other instances; rejects when Redis cannot. */
   publish: (message: InvalidationMessage) => Promise<void>
   log: FastifyBaseLogger
@@ -82,7 +82,7 @@ export class CacheNamespace {
     options: LoadOptions = {},
   ): Promise<Cached | undefined> {
     const entry = this.options.l1?.get(this.name, key)
-    if (entry && Date.now() - entry.storedAt <= this.options.l1MaxAgeMs()) {
+    if (entry && this.#fresh(entry.storedAt)) {
       this.#counts.l1Hits++
       return Promise.resolve({ text: entry.text, bytes: entry.bytes, source: 'l1' })
     }
@@ -95,6 +95,11 @@ export class CacheNamespace {
     return flight
   }
 
+  #fresh(storedAt: number): boolean {
+    const maxAge = this.options.trust?.l1MaxAgeMs(this.name) ?? Number.POSITIVE_INFINITY
+    return maxAge === Number.POSITIVE_INFINITY || Date.now() - storedAt < maxAge
+  }
+
   async #fill(
     key: string,
     load: () => Promise<string | undefined>,
@@ -103,7 +108,7 @@ export class CacheNamespace {
     const generation = this.#generation
     const { l2 } = this.options
     let epoch: string | undefined
-    if (l2 && !this.#l2Dirty && l2.usable()) {
+    if (l2 && !this.#l2Dirty && l2.usable() && this.options.trust?.l2Trusted() !== false) {
       try {
         const found = await l2.get(this.name, key)
         epoch = found.epoch
@@ -157,18 +162,21 @@ export class CacheNamespace {
 
   /**
    * Drops keys, tags and prefixes here, in Redis, and (over the channel) in every other
-   * instance's L1. Never throws: if Redis cannot take it, L2 is distrusted until recover().
+   * instance's L1. If Redis cannot take it, L2 is distrusted until recover(), and the answer
+   * waits until no other instance trusts its caches (Trust.fence), which may reject (503).
    */
   async invalidate(what: Invalidation): Promise<void> {
     this.applyLocally(what)
-    const { l2 } = this.options
+    const { l2, trust } = this.options
     if (!l2) return
     try {
       if (this.#l2Dirty) await this.recover()
-      await l2.invalidate(this.name, what)
-      await this.options.publish({ namespace: this.name, ...what })
+      const epoch = await l2.invalidate(this.name, what)
+      trust?.heard(this.name, epoch)
+      await this.options.publish({ namespace: this.name, epoch, ...what })
     } catch (error) {
       this.#markDirty(error)
+      await trust?.fence()
     }
   }
 
@@ -204,8 +212,7 @@ export class CacheNamespace {
     if (!this.#l2Dirty || !l2) return Promise.resolve()
     this.#recovering ??= (async () => {
       try {
-        await l2.clear(this.name)
-        await this.options.publish({ namespace: this.name, all: true })
+        await this.#clearShared(l2)
         this.#l2Dirty = false
         this.options.log.info({ namespace: this.name }, 'cache: redis cleared; L2 trusted again')
       } finally {
@@ -215,6 +222,18 @@ export class CacheNamespace {
     return this.#recovering
   }
 
+  /** Every key of the namespace, in Redis and in every L1 (a forgotten peer's writes). */
+  async clearEverywhere(): Promise<void> {
+    this.applyLocally({ all: true })
+    if (this.options.l2) await this.#clearShared(this.options.l2)
+  }
+
+  async #clearShared(l2: SharedStore) {
+    const epoch = await l2.clear(this.name)
+    this.options.trust?.heard(this.name, epoch)
+    await this.options.publish({ namespace: this.name, epoch, all: true })
+  }
+
   get l2Dirty(): boolean {
     return this.#l2Dirty
   }
@@ -222,7 +241,15 @@ export class CacheNamespace {
   stats() {
     const { l1, l2 } = this.options
     const counters = l1?.counters(this.name)
-    const l2State = !l2 ? 'disabled' : this.#l2Dirty ? 'bypassed' : l2.usable() ? 'up' : 'down'
+    const l2State = !l2
+      ? 'disabled'
+      : this.#l2Dirty
+        ? 'bypassed'
+        : this.options.trust?.l2Trusted() === false
+          ? 'distrusted'
+          : l2.usable()
+            ? 'up'
+            : 'down'
     return {
       ttlSeconds: this.ttlMs / 1000,
       hits: this.#counts.l1Hits + this.#counts.l2Hits,

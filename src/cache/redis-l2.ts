@@ -17,11 +17,12 @@ end
 return 1`
 
 /**
- * Bumps the epoch, deletes the keys, and every key of each tag set with the set itself.
- * KEYS: epoch key, then ARGV[1] data keys, then tag sets. ARGV[2]: epoch lifetime in ms.
+ * Bumps the epoch, deletes the keys, and every key of each tag set with the set itself; returns
+ * the new epoch. KEYS: epoch key, then ARGV[1] data keys, then tag sets. ARGV[2]: epoch
+ * lifetime in ms.
  */
 const INVALIDATE = `
-redis.call('INCR', KEYS[1])
+local epoch = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 local dataKeys = tonumber(ARGV[1])
 for i = 2, #KEYS do
@@ -32,7 +33,7 @@ for i = 2, #KEYS do
     redis.call('UNLINK', KEYS[i])
   end
 end
-return 1`
+return epoch`
 
 interface ScriptedRedis extends Redis {
   cacheStore(numKeys: number, ...args: Array<string | number>): Promise<number>
@@ -84,14 +85,15 @@ export class RedisL2 implements SharedStore {
     return `${this.#base(namespace)}:t:${tag}`
   }
 
-  #epochKey(namespace: string) {
+  /** The namespace's invalidation counter (src/cache/redis-coherence.ts reads it too). */
+  epochKey(namespace: string) {
     return `${this.#base(namespace)}:epoch`
   }
 
   /** The stored JSON (or null) and the namespace epoch to hand back to `set`. */
   async get(namespace: string, key: string): Promise<{ raw: string | null; epoch: string }> {
     const [raw, epoch] = await this.connections.guard(() =>
-      this.#client.mget(this.dataKey(namespace, key), this.#epochKey(namespace)),
+      this.#client.mget(this.dataKey(namespace, key), this.epochKey(namespace)),
     )
     return { raw: raw ?? null, epoch: epoch ?? '' }
   }
@@ -107,7 +109,7 @@ export class RedisL2 implements SharedStore {
   ): Promise<boolean> {
     const keys = [
       this.dataKey(namespace, key),
-      this.#epochKey(namespace),
+      this.epochKey(namespace),
       ...tags.map((t) => this.#tagKey(namespace, t)),
     ]
     const stored = await this.connections.guard(() =>
@@ -116,27 +118,28 @@ export class RedisL2 implements SharedStore {
     return stored === 1
   }
 
-  async invalidate(namespace: string, what: Invalidation): Promise<void> {
+  async invalidate(namespace: string, what: Invalidation): Promise<number> {
     const dataKeys = (what.keys ?? []).map((k) => this.dataKey(namespace, k))
     const keys = [
-      this.#epochKey(namespace),
+      this.epochKey(namespace),
       ...dataKeys,
       ...(what.tags ?? []).map((t) => this.#tagKey(namespace, t)),
     ]
-    await this.connections.guard(() =>
+    const epoch = await this.connections.guard(() =>
       this.#client.cacheInvalidate(keys.length, ...keys, dataKeys.length, EPOCH_TTL_MS),
     )
     for (const prefix of what.prefixes ?? []) {
       await this.#deleteMatching(`${escapeGlob(this.dataKey(namespace, prefix))}*`)
     }
+    return epoch
   }
 
-  /** Drops every key of the namespace (after invalidations may have been lost). */
-  async clear(namespace: string): Promise<void> {
-    await this.connections.guard(() =>
-      this.#client.cacheInvalidate(1, this.#epochKey(namespace), 0, EPOCH_TTL_MS),
+  async clear(namespace: string): Promise<number> {
+    const epoch = await this.connections.guard(() =>
+      this.#client.cacheInvalidate(1, this.epochKey(namespace), 0, EPOCH_TTL_MS),
     )
     await this.#deleteMatching(`${escapeGlob(this.#base(namespace))}:[kt]:*`)
+    return epoch
   }
 
   /** SCAN + UNLINK: proportional to the keys in Redis, so only for prefixes and recovery. */

@@ -9,7 +9,12 @@ export interface Invalidation {
 }
 
 /** An invalidation as instances tell each other: one namespace's keys, or all of them. */
-export type InvalidationMessage = Invalidation & { namespace: string; all?: boolean }
+export type InvalidationMessage = Invalidation & {
+  namespace: string
+  all?: boolean
+  /** The namespace epoch this invalidation made in the shared store (lost messages show). */
+  epoch?: number
+}
 
 /** The shared store (L2): one for every instance. Its methods reject when it cannot answer. */
 export interface SharedStore {
@@ -26,9 +31,22 @@ export interface SharedStore {
     tags: readonly string[],
     epoch: string,
   ): Promise<boolean>
-  invalidate(namespace: string, what: Invalidation): Promise<void>
-  /** Drops every key of the namespace (after invalidations may have been lost). */
-  clear(namespace: string): Promise<void>
+  /** Returns the namespace's new epoch. */
+  invalidate(namespace: string, what: Invalidation): Promise<number>
+  /** Drops every key of the namespace (after invalidations may have been lost); new epoch. */
+  clear(namespace: string): Promise<number>
+}
+
+/** Whether this instance's caches may be trusted now, given what other instances may do. */
+export interface Trust {
+  /** How old an L1 entry may be and still be served: Infinity, 0 (not at all) or a bound. */
+  l1MaxAgeMs(namespace: string): number
+  /** The shared store may be read and written. */
+  l2Trusted(): boolean
+  /** This instance made (or heard of) the invalidation with this epoch. */
+  heard(namespace: string, epoch: number): void
+  /** Resolves when a write whose invalidation did not reach the store may be answered. */
+  fence(): Promise<void>
 }
 
 /**
@@ -41,10 +59,14 @@ export interface SharedTier {
   store: SharedStore
   /** Tells the other instances; rejects when the channel cannot. */
   publish(message: InvalidationMessage): Promise<void>
-  /** How old an L1 entry may be and still be served (finite while messages may be missed). */
-  l1MaxAgeMs(): number
+  /** Coherence across instances and outages (src/cache/redis-coherence.ts for Redis). */
+  trust: Trust
   /** For /status. */
-  status(): { l2: Record<string, unknown>; invalidation: string }
+  status(): {
+    l2: Record<string, unknown>
+    invalidation: string
+    coherence?: Record<string, unknown>
+  }
 }
 
 export type SharedTierFactory = (cache: {

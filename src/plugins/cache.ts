@@ -64,7 +64,7 @@ async function cache(app: FastifyInstance) {
       l1,
       l2: shared?.store ?? null,
       l2MaxValueBytes: config.CACHE_L2_MAX_VALUE_BYTES,
-      l1MaxAgeMs: () => shared?.l1MaxAgeMs() ?? Number.POSITIVE_INFINITY,
+      trust: shared?.trust ?? null,
       publish: async (message) => shared?.publish(message),
       log: app.log,
     })

@@ -1,22 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { Coherence, DEFAULT_TIMING } from '../cache/redis-coherence.js'
 import { RedisL2 } from '../cache/redis-l2.js'
 import type { InvalidationMessage, SharedTier, SharedTierFactory } from '../cache/shared.js'
 
-/**
- * While the invalidation channel is down, another instance's writes cannot reach this L1, so
- * its entries are served for at most this long after they were stored.
- */
-export const DEGRADED_L1_MAX_AGE_MS = 5000
 /** How often lost invalidations are retried (clearing the namespace in Redis). */
 const RECOVER_INTERVAL_MS = 1000
+/** Retrying a SUBSCRIBE that failed (e.g. timed out while this process waited for CPU). */
+const SUBSCRIBE_RETRY_MIN_MS = 100
+const SUBSCRIBE_RETRY_MAX_MS = 2000
 
 type Message = InvalidationMessage & { from: string }
 
 /**
- * The cache's shared tier on Redis: L2 (shared by instances) plus an invalidation channel every
- * instance listens on. A Redis failure is a cache miss, never an error. Without REDIS_URL it
- * provides nothing and the cache is L1 only.
+ * The cache's shared tier on Redis: L2 (shared by instances), an invalidation channel every
+ * instance listens on, and the coherence that keeps both honest across outages
+ * (src/cache/redis-coherence.ts, docs/cache.md). A Redis failure is a cache miss, never an
+ * error. Without REDIS_URL it provides nothing and the cache is L1 only.
  */
 async function redisCache(app: FastifyInstance) {
   const { config, redis } = app
@@ -26,8 +26,21 @@ async function redisCache(app: FastifyInstance) {
     const subscriber = redis.open('invalidation')
     const store = new RedisL2(command, redis)
     const channel = `${config.REDIS_KEY_PREFIX}:invalidate`
-    let channelUp = false
+    const coherence = new Coherence({
+      ...DEFAULT_TIMING,
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      client: command,
+      connections: redis,
+      namespaces: () => namespaces().map((ns) => ns.name),
+      epochKey: (ns) => store.epochKey(ns),
+      dirty: () => namespaces().some((ns) => ns.l2Dirty),
+      clearL1: (ns) => l1?.clear(ns),
+      clearL2: async () => {
+        for (const ns of namespaces()) await ns.clearEverywhere()
+      },
+    })
     let subscribedBefore = false
+    const subscribeCounts = { attempts: 0, failures: 0 }
 
     subscriber.on('message', (from: string, text: string) => {
       if (from !== channel) return
@@ -41,20 +54,36 @@ async function redisCache(app: FastifyInstance) {
       namespaces()
         .find((ns) => ns.name === message.namespace)
         ?.applyLocally(message)
+      if (message.epoch !== undefined) coherence.heard(message.namespace, message.epoch)
     })
-    subscriber.on('ready', () => {
-      subscriber.subscribe(channel).then(
-        () => {
+    // Retried until it succeeds for as long as the connection is up: a SUBSCRIBE that times
+    // out (a throttled process at start) must not leave L1 degraded until the next reconnect.
+    const subscribe = async () => {
+      for (let attempt = 0; subscriber.status === 'ready'; attempt++) {
+        subscribeCounts.attempts++
+        try {
+          await subscriber.subscribe(channel)
           // Messages sent while this instance was not listening are lost: start L1 afresh.
           if (subscribedBefore) l1?.clear()
           subscribedBefore = true
-          channelUp = true
-        },
-        (error: Error) => app.log.warn({ err: error }, 'cache: cannot subscribe to invalidations'),
-      )
+          coherence.channelUp = true
+          return
+        } catch (error) {
+          subscribeCounts.failures++
+          app.log.warn(
+            { err: error, attempt },
+            'cache: cannot subscribe to invalidations; retrying',
+          )
+          const delay = Math.min(SUBSCRIBE_RETRY_MIN_MS * 2 ** attempt, SUBSCRIBE_RETRY_MAX_MS)
+          await new Promise((resolve) => setTimeout(resolve, delay).unref())
+        }
+      }
+    }
+    subscriber.on('ready', () => {
+      subscribe().catch(() => {})
     })
     subscriber.on('close', () => {
-      channelUp = false
+      coherence.channelUp = false
     })
     const recoverAll = () => {
       for (const ns of namespaces()) {
@@ -64,12 +93,22 @@ async function redisCache(app: FastifyInstance) {
       }
     }
     command.on('ready', recoverAll)
+    const checks = setInterval(() => coherence.check(), DEFAULT_TIMING.checkMs).unref()
     const timer = setInterval(() => {
       recoverAll()
       // An idle subscriber would not notice a hung server; a ping arms its socket timeout.
       if (subscriber.status === 'ready') subscriber.ping().catch(() => {})
     }, RECOVER_INTERVAL_MS).unref()
-    app.addHook('onClose', async () => clearInterval(timer))
+    app.addHook('onReady', async () => {
+      await coherence.check()
+    })
+    app.addHook('onClose', async () => {
+      clearInterval(checks)
+      clearInterval(timer)
+      // Peers forget this instance at once instead of distrusting their caches until they
+      // forget it.
+      await coherence.leave().catch(() => {})
+    })
 
     const tier: SharedTier = {
       store,
@@ -77,10 +116,11 @@ async function redisCache(app: FastifyInstance) {
         const payload = JSON.stringify({ ...message, from: redis.instanceId })
         await redis.guard(() => command.publish(channel, payload))
       },
-      l1MaxAgeMs: () => (channelUp ? Number.POSITIVE_INFINITY : DEGRADED_L1_MAX_AGE_MS),
+      trust: coherence,
       status: () => ({
         l2: { maxValueBytes: config.CACHE_L2_MAX_VALUE_BYTES },
-        invalidation: channelUp ? 'subscribed' : 'down',
+        invalidation: coherence.channelUp ? 'subscribed' : 'down',
+        coherence: { ...coherence.stats(), subscribe: subscribeCounts },
       }),
     }
     return tier
