@@ -46,7 +46,7 @@ export const SCENARIO_NAMES: readonly string[] = SCENARIOS.map((s) => s.name)
 
 export const HELP = `Usage: npm run bench -- [options]
 
-Runs the production build through the bootstrap (node dist/scripts/start.js), a bare Fastify
+Runs the production build through the bootstrap (node dist/app/start.js), a bare Fastify
 hello-world and a bare node:http server on the same Node, each in its own free-tier box (a
 cgroup with a CPU quota and a memory limit; Linux, root), with the load generator (autocannon)
 outside the boxes. Reports cold start, req/s, p50/p99, CPU time per request, idle and peak RSS,

@@ -25,7 +25,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export async function runBench(options: BenchOptions): Promise<number> {
   const progress = new Progress()
-  for (const file of ['dist/scripts/start.js', 'dist/bench/load-worker.js']) {
+  for (const file of ['dist/app/start.js', 'dist/bench/load-worker.js']) {
     if (!existsSync(join(ROOT, file))) {
       progress.log(`${file} is missing: run \`npm run build\` (npm run bench does it first)`)
       return 2

@@ -87,7 +87,7 @@ export class Session {
     const box = this.boxFor(memoryMb)
     return {
       label: variant.label,
-      script: join(this.root, 'dist', 'scripts', 'start.js'),
+      script: join(this.root, 'dist', 'app', 'start.js'),
       env: {
         ...this.db.env,
         // In a box the app's memory plan reads its limit from the cgroup, as on the platform.

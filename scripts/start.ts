@@ -1,16 +1,19 @@
 /**
  * The production bootstrap: memory plan -> V8 flags -> the compiled server, as one process.
- * Run it with `node dist/scripts/start.js` (not `npm start`: npm would stay resident, costing
- * tens of MB, and sits between the platform's SIGTERM and the server).
+ * Run the build's bundle with `node dist/app/start.js` (not `npm start`: npm would stay resident,
+ * costing tens of MB, and sits between the platform's SIGTERM and the server). Tests run tsc's
+ * output, dist/scripts/start.js, which starts dist/src/server.js the same way.
  *
  * `node dist/scripts/start.js <entry.js>` runs another entry module under the same plan (the
  * process tests run test/fixtures/server.ts, the server plus test-only routes). Only the start
  * command chooses it, never the environment, so no variable can swap the production server.
  */
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describePlan, parseLimitMb, planMemory, readLimitInputs } from '../src/memory.js'
+import { appModule } from '../src/modules.js'
 import { describeDotEnv, loadDotEnv } from './dot-env.js'
 
 // `npm start` on a developer's machine: `.env` fills what the environment does not set, for this
@@ -29,7 +32,14 @@ if (envLimit !== 'invalid') {
 }
 
 const entry = process.argv[2]
-const server = entry ? resolve(entry) : fileURLToPath(new URL('../src/server.js', import.meta.url))
+const server = entry ? resolve(entry) : fileURLToPath(appModule('server'))
+// V8's compile cache, made by the build next to the bundle (scripts/build.ts). Node (22+) keys it
+// by its version and V8 flags and compiles afresh on a mismatch; Node 20 ignores the variable.
+const compileCache = fileURLToPath(new URL('./compile-cache', appModule('server')))
+const env =
+  process.env.NODE_COMPILE_CACHE === undefined && existsSync(compileCache)
+    ? { ...process.env, NODE_COMPILE_CACHE: compileCache }
+    : process.env
 const args = [
   `--max-old-space-size=${plan.oldSpaceMb}`,
   `--max-semi-space-size=${plan.semiSpaceMb}`,
@@ -43,9 +53,9 @@ const execve = (process as { execve?: Execve }).execve
 
 if (typeof execve === 'function') {
   // Node >= 22.15: replace this process, so exactly one process stays resident.
-  execve(process.execPath, [process.execPath, ...args], process.env)
+  execve(process.execPath, [process.execPath, ...args], env)
 } else {
-  const child = spawn(process.execPath, args, { stdio: 'inherit' })
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env })
   // Ctrl-C on a terminal already reaches the child through the process group; forwarding it
   // too would look like a second signal, which exits at once instead of draining.
   const forwarded = process.stdin.isTTY ? ['SIGTERM', 'SIGHUP'] : ['SIGTERM', 'SIGINT', 'SIGHUP']

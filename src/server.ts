@@ -5,6 +5,16 @@ import { type AppOptions, buildApp } from './app.js'
 import { loadConfigOrExit } from './config-or-exit.js'
 import { describePlan, planMemory, readLimitInputs } from './memory.js'
 
+/**
+ * The post-start GC. From Node 22 (V8 12) the last-resort flavour also shrinks the young
+ * generation, which boot grew to its maximum (16 MB with an 8 MB semi-space), and hands freed
+ * pages back: ~20 MB less idle RSS on Node 24. Node 20's V8 has no such option: a plain full GC.
+ */
+const POST_START_GC =
+  Number(process.versions.node.split('.')[0]) >= 22
+    ? { type: 'major', execution: 'sync', flavor: 'last-resort' }
+    : undefined
+
 /** Exit code after the leak guard drained the process: non-zero so the platform restarts it. */
 export const EXIT_CODE_LEAK = 75
 
@@ -58,10 +68,10 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
 
   // Warm the request path once, then drop start-up garbage so idle RSS starts low.
   await app.inject({ method: 'GET', url: '/healthz' })
-  const gc = (globalThis as { gc?: () => void }).gc
+  const gc = (globalThis as { gc?: (options?: object) => void }).gc
   if (gc) {
     setImmediate(() => {
-      gc()
+      gc(POST_START_GC)
       const { rss, heapUsed } = process.memoryUsage()
       app.log.info(
         { rssMb: Math.round(rss / 1048576), heapUsedMb: Math.round(heapUsed / 1048576) },

@@ -5,6 +5,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { appModule } from '../modules.js'
 
 /**
  * The development default when DATABASE_URL is unset: PGlite (Postgres compiled to WebAssembly)
@@ -68,9 +69,8 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
  * hundred MB that would otherwise stay in the server's RSS (and trip load shedding).
  */
 async function initDataDir(dataDir: string) {
-  // The sibling module, compiled (.js) or under tsx in development (.ts; fork keeps the loader).
-  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-  const child = fork(new URL(`./embedded-init${extension}`, import.meta.url), [dataDir], {
+  // Compiled, bundled or under tsx in development (fork keeps tsx's loader).
+  const child = fork(new URL(appModule('db/embedded-init')), [dataDir], {
     stdio: 'inherit',
   })
   const [code, signal] = (await once(child, 'exit')) as [number | null, string | null]

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { cached, errorResponses } from '../schemas.js'
+import { cached, errorResponses } from '../responses.js'
 import { noteHtmlKey, noteViewsTag } from './cache.js'
 import { escapeHtml } from './escape-html.js'
 import { NoteNotFoundError } from './routes.js'
-import { NoteParams } from './schemas.js'
+import { NoteHtml, NoteParams } from './schemas.js'
 import { getNote } from './store.js'
 
 /**
@@ -29,7 +28,7 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'A note rendered to HTML on the worker pool',
         params: NoteParams,
         response: {
-          200: cached(Type.String({ description: 'an HTML fragment (text/html)' })),
+          200: cached(NoteHtml),
           ...errorResponses(400, 404, 429, 503, 504),
         },
       },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { taskModule } from '../workers/tasks.js'
 import htmlRoute from './html-route.js'
-import type render from './render.js'
+import type render from './render.task.js'
 import routes from './routes.js'
 
 declare module '../workers/tasks.js' {
@@ -16,7 +16,7 @@ declare module '../workers/tasks.js' {
  * delete this folder and that line to start from a clean app.
  */
 const notes: FastifyPluginAsync = async (app) => {
-  app.workers.define('notes.render', taskModule('./render', import.meta.url))
+  app.workers.define('notes.render', taskModule('notes/render.task'))
   await app.register(routes)
   await app.register(htmlRoute)
 }

@@ -1,8 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { cached, errorResponses } from '../schemas.js'
+import { cached, errorResponses } from '../responses.js'
 import { invalidateNote, LIST_TAG, listKey, noteKey } from './cache.js'
-import { Note, NoteCreate, NoteList, NoteListQuery, NoteParams, NotePatch } from './schemas.js'
+import {
+  Note,
+  NoteCreate,
+  NoteDeleted,
+  NoteList,
+  NoteListQuery,
+  NoteParams,
+  NotePatch,
+} from './schemas.js'
 import { createNote, deleteNote, getNote, listNotes, updateNote } from './store.js'
 
 /** An unknown id: the error plugin answers 404 in the usual shape. */
@@ -111,7 +118,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     tags: ['notes'],
     summary: 'Delete a note',
     params: NoteParams,
-    response: { 204: Type.Null({ description: 'deleted' }), ...errorResponses(400, 404, 429, 503) },
+    response: { 204: NoteDeleted, ...errorResponses(400, 404, 429, 503) },
   }
   app.delete('/api/notes/:id', { schema: deleteSchema }, async (request, reply) => {
     if (!(await deleteNote(db, request.params.id))) {

@@ -35,6 +35,10 @@ export type NotePatch = Static<typeof NotePatch>
 
 export const NoteParams = Type.Object({ id: NoteId })
 
+export const NoteDeleted = Type.Null({ description: 'deleted' })
+
+export const NoteHtml = Type.String({ description: 'an HTML fragment (text/html)' })
+
 export const NoteListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT }),

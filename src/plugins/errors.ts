@@ -1,8 +1,11 @@
-import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { isDataException } from '../db/query.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
+
+// Not `import ... from 'node:http'`: on Node 24 the ESM facade of node:http evaluates every lazy
+// export and loads undici (~90 ms of CPU and ~13 MB at start); the CommonJS object does not.
+const { STATUS_CODES } = process.getBuiltinModule('node:http')
 
 export interface ValidationIssue {
   /** Where the bad value is, e.g. `body/title` or `querystring/limit`. */

@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
+import { Healthz, Readiness, Status, StatusHeaders, Unauthorized } from './health.schemas.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -8,24 +8,6 @@ declare module 'fastify' {
     shedding?: boolean
   }
 }
-
-const DependencyState = Type.Object({
-  status: Type.Enum(['up', 'down']),
-  required: Type.Boolean(),
-  latencyMs: Type.Optional(Type.Number()),
-  error: Type.Optional(Type.String()),
-})
-
-const Readiness = Type.Object({
-  ready: Type.Boolean(),
-  dependencies: Type.Record(Type.String(), DependencyState),
-})
-
-const Unauthorized = Type.Object({
-  statusCode: Type.Integer(),
-  error: Type.String(),
-  message: Type.String(),
-})
 
 const MB = 1024 * 1024
 const toMb = (bytes: number) => Math.round((bytes / MB) * 10) / 10
@@ -42,7 +24,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         summary: "Liveness for the platform's health check; never touches a dependency",
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Healthz },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -71,11 +53,8 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['health'],
         summary: 'Memory plan, live usage, cache, pools and versions (bearer token if set)',
-        headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
-        response: {
-          200: Type.Object({}, { additionalProperties: true }),
-          401: Unauthorized,
-        },
+        headers: StatusHeaders,
+        response: { 200: Status, 401: Unauthorized },
       },
     },
     async (request, reply) => {

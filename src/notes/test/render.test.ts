@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildWorkerTestApp } from '../../../test/helpers/workers.js'
-import render from '../render.js'
+import render from '../render.task.js'
 
 /** Hostile input: each item must render with nothing executable left. */
 const HOSTILE = [

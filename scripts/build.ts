@@ -1,0 +1,133 @@
+/**
+ * The production build (`npm run build`, after tsc has type-checked): one bundled ES module per
+ * entry in dist/app/, laid out like src/, so a cold start resolves one module graph instead of
+ * ~900 files. Run with tsx (it evaluates the schema modules).
+ *
+ *   inputs:  src/** (tests excluded), scripts/start.ts, package.json, package-lock.json
+ *   outputs: dist/app/ (start.js: the bootstrap; server.js; workers/entry.js; one file per
+ *            src/**\/*.task.ts; db/embedded-init.js; lazily loaded chunks; compile-cache/),
+ *            nothing else
+ *
+ * - `schemas.ts` and `*.schemas.ts` modules are evaluated here and bundled as their JSON values,
+ *   so TypeBox stays how schemas and types are written but is never loaded at run time. Such a
+ *   module exports schemas, constants and schema builders (functions, for other schema modules).
+ * - Kept out of the bundle and loaded from node_modules on first use: PGlite (development
+ *   only) and piscina (finds its own worker file next to itself).
+ * - The migrations' .sql files are read from src/ at run time (src/db/migrate.ts).
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { readdir, rm } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild'
+
+/** Where the bundle goes; `--out <dir>` (inside the repository: it finds package.json above). */
+const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'dist/app' } } })
+const OUT_DIR = args.out as string
+const EXTERNAL = ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'piscina', 'pg-native']
+// The dependencies are CommonJS; in an ES module bundle their require() needs a real one.
+const REQUIRE_SHIM =
+  "import { createRequire as __freetierRequire } from 'node:module';\n" +
+  'const require = __freetierRequire(import.meta.url);'
+const SCHEMAS_FILE = /(^|[/.])schemas\.ts$/
+
+/** Evaluates a schemas module and emits its exports as JSON constants (no TypeBox at run time). */
+const schemasAsJson: Plugin = {
+  name: 'schemas-as-json',
+  setup(build) {
+    build.onLoad({ filter: SCHEMAS_FILE }, async ({ path }) => {
+      const exports = (await import(pathToFileURL(path).href)) as Record<string, unknown>
+      // Functions (schema builders such as src/schemas.ts's) run here only; run-time code that
+      // imports one fails the build with esbuild's "No matching export".
+      const lines = Object.entries(exports)
+        .filter(([, value]) => typeof value !== 'function')
+        .map(([name, value]) => {
+          const json = JSON.stringify(value)
+          if (json === undefined)
+            throw new Error(`${relative('.', path)}: export ${name} is not JSON`)
+          return `export const ${name} = ${json};`
+        })
+      return { contents: lines.join('\n'), loader: 'js' }
+    })
+  },
+}
+
+async function filesUnder(dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(suffix))
+    .map((e) => join(e.parentPath, e.name))
+    .filter((path) => !path.split('/').includes('test'))
+}
+
+/** Problems with what went into the bundle, checked on esbuild's metafile. */
+function checkBundle(metafile: Metafile): string[] {
+  const problems: string[] = []
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    const sources = Object.keys(inputs)
+    if (sources.some((s) => s.startsWith('node_modules/typebox/'))) {
+      problems.push(`${output} contains typebox: keep schemas in schemas.ts modules`)
+    }
+    // src/modules.ts finds modules next to its own code: only at the root of dist/app.
+    if (sources.includes('src/modules.ts') && relative(OUT_DIR, output).includes('/')) {
+      problems.push(`${output} contains src/modules.ts below the bundle's root`)
+    }
+  }
+  return problems
+}
+
+/**
+ * V8's compile cache for the bundle, made here: the platform rebuilds the filesystem on each
+ * deploy, so a cache made at run time would never survive a spin-down. The bootstrap runs with an
+ * invalid PORT: the server loads (Node compiles) every module it needs at start, then exits on
+ * the config error. The cache is keyed by Node's version and V8 flags, so the build must run on
+ * the Node that runs the app (render.yaml's NODE_VERSION is used for both); on a mismatch Node
+ * silently compiles afresh. Node 20 has no compile cache: nothing is made.
+ */
+function makeCompileCache() {
+  const dir = resolve(OUT_DIR, 'compile-cache')
+  const run = spawnSync(process.execPath, [join(OUT_DIR, 'start.js')], {
+    env: { ...process.env, NODE_COMPILE_CACHE: dir, PORT: 'none' },
+    encoding: 'utf8',
+  })
+  if (run.status !== 1 || !run.stderr.includes('PORT: got "none"')) {
+    throw new Error(`build: the compile cache run did not stop at the config:\n${run.stderr}`)
+  }
+  return existsSync(dir)
+}
+
+async function buildApp() {
+  const tasks = await filesUnder('src', '.task.ts')
+  const common: BuildOptions = {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    outdir: OUT_DIR,
+    outbase: 'src',
+    banner: { js: REQUIRE_SHIM },
+    external: EXTERNAL,
+    plugins: [schemasAsJson],
+    metafile: true,
+    logLevel: 'warning',
+  }
+  await rm(OUT_DIR, { recursive: true, force: true })
+  const results = await Promise.all([
+    build({
+      ...common,
+      entryPoints: ['src/server.ts', 'src/workers/entry.ts', 'src/db/embedded-init.ts', ...tasks],
+      // Dynamic imports (the embedded database, test routes) stay separate, loaded on use.
+      splitting: true,
+      chunkNames: '[name]-[hash]',
+    }),
+    // The bootstrap alone: one small file, nothing shared with the server to load first.
+    build({ ...common, entryPoints: { start: 'scripts/start.ts' } }),
+  ])
+  const problems = results.flatMap((r) => checkBundle(r.metafile as Metafile))
+  if (problems.length > 0) throw new Error(`build: ${problems.join('\n')}`)
+  makeCompileCache()
+}
+
+await buildApp()
