@@ -89,8 +89,11 @@ t.test('Node version, build and start commands match the project', async (t) => 
   t.ok(pkg.scripts.build, 'package.json has the build script')
   const start = /^node (\S+)$/.exec(web.startCommand ?? '')
   t.ok(start, 'the start command runs node directly (no npm process in between)')
-  const entry = join(ROOT, start?.[1] ?? '')
-  t.ok(existsSync(entry), `${start?.[1]} exists after the build`)
+  // `npm run build` bundles scripts/start.ts there (scripts/build.ts); the deploy rehearsal
+  // (test/deploy.test.ts) runs the build and this command for real.
+  t.equal(start?.[1], 'dist/app/start.js', "the start command runs the bundle's bootstrap")
+  t.match(pkg.scripts.build, /scripts\/build\.ts/, 'the build makes the bundle')
+  t.ok(existsSync(join(ROOT, 'scripts', 'start.ts')), 'the bootstrap it bundles exists')
 })
 
 t.test('the health check path answers 200 without touching dependencies', async (t) => {
