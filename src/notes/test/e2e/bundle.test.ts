@@ -8,7 +8,7 @@ import { once } from 'node:events'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { collectLines, ROOT, startProcess } from '../../../test/helpers/process.js'
+import { collectLines, ROOT, startProcess } from '../../../../test/helpers/process.js'
 
 const out = join(ROOT, 'dist', `bundle-test-${process.pid}`)
 t.teardown(() => rm(out, { recursive: true, force: true }))
