@@ -79,7 +79,10 @@ export async function buildApp(options: AppOptions) {
     return503OnClosing: true,
     // Cloudflare's ray id doubles as the request id, so every log line of a request carries it.
     requestIdHeader: 'cf-ray',
-    logController: new RequestLog(),
+    logController: new RequestLog({
+      sample: config.requestLogSample,
+      slowMs: config.REQUEST_LOG_SLOW_MS,
+    }),
   }).withTypeProvider<TypeBoxTypeProvider>()
   ;(app.server as Server).headersTimeout = HEADERS_TIMEOUT_MS
 
