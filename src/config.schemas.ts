@@ -14,7 +14,7 @@ export const EnvSchema = Type.Object({
     default: 'info',
   }),
   // Share of ordinary requests that get a log line (1: every one; 0: none). Unset: 1 outside
-  // production, 0.01 in production. Errors (5xx) and slow requests are always logged.
+  // production, 0.01 in production. Errors (5xx but 503) and slow requests are always logged.
   REQUEST_LOG_SAMPLE: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   REQUEST_LOG_SLOW_MS: Type.Integer({ default: 1000, minimum: 0 }),
   TRUST_PROXY_HOPS: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),

@@ -13,7 +13,7 @@ export interface RequestLogOptions {
  * present (see requestIdHeader), so each line can be matched to the edge's logs.
  *
  * A line costs about as much CPU as a third of a cached read, so not every request gets one:
- * errors (5xx) and slow requests always do; of the others, one in `1 / sample`, counted (not
+ * errors (5xx but 503) and slow requests always do; of the others, one in `1 / sample`, counted (not
  * random), and its line says `sampled: <n>` so counts can be scaled back.
  */
 export class RequestLog extends LogController {
@@ -32,7 +32,8 @@ export class RequestLog extends LogController {
   override requestCompleted(
     ...[error, request, reply]: Parameters<LogController['requestCompleted']>
   ) {
-    const failed = reply.statusCode >= 500
+    // A 503 is shed load or a dependency outage: frequent by nature, said elsewhere, sampled.
+    const failed = reply.statusCode >= 500 && reply.statusCode !== 503
     const slow = reply.elapsedTime >= this.#slowMs
     let sampled = false
     if (!failed && !slow) {
