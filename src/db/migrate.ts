@@ -18,6 +18,38 @@ export const SCHEMA_TABLE = 'schema_migrations'
 /** pg_advisory_lock key: one instance migrates at a time, per database. ('free' in ASCII.) */
 export const MIGRATION_LOCK_KEY = 0x66726565
 
+/** Connection failures worth another try at start-up: nothing answered yet, or not yet ready. */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  '57P03', // the database system is starting up
+  '53300', // too many connections
+])
+
+export function isTransientConnectError(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string }
+  if (code !== undefined) return TRANSIENT_CODES.has(code)
+  // pg's own connectionTimeoutMillis and a server that hung up during the handshake.
+  return /timeout|terminated unexpectedly/i.test(message ?? '')
+}
+
+/**
+ * The database could not be reached (yet): refused, timed out, starting up. Authentication,
+ * a missing database or a TLS failure are not this: retrying would not help.
+ */
+export class DatabaseUnreachableError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause })
+    this.name = 'DatabaseUnreachableError'
+  }
+}
+
 /** A migration that failed: names the file and carries the database's own message. */
 export class MigrationError extends Error {
   constructor(
@@ -57,7 +89,12 @@ export async function migrate(
   // A connection dropped mid-migration rejects the running query; without a listener the
   // client's 'error' event would crash the process instead.
   client.on('error', () => {})
-  await client.connect()
+  try {
+    await client.connect()
+  } catch (error) {
+    if (isTransientConnectError(error)) throw new DatabaseUnreachableError(error as Error)
+    throw error
+  }
   let current: string | undefined
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])

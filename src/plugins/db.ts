@@ -1,9 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import { MIGRATE_APPLICATION_NAME, poolSettings } from '../db/connection.js'
 import type { EmbeddedPostgres } from '../db/embedded.js'
-import { MigrationError, migrate } from '../db/migrate.js'
+import {
+  DatabaseUnreachableError,
+  type MigrateResult,
+  MigrationError,
+  migrate,
+} from '../db/migrate.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +21,47 @@ declare module 'fastify' {
 export interface DbOptions {
   /** Glob of the migrations to apply (default MIGRATIONS_PATTERN: every module's folder). */
   migrations?: string
+}
+
+/** Between attempts to reach Postgres at start-up: doubling from this, up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 250
+const RETRY_MAX_MS = 5000
+
+/**
+ * Migrates once Postgres can be reached. At start-up a refused or timed-out connection is tried
+ * again — a database still starting, a name not yet resolvable, or this process waiting for its
+ * CPU slice at 0.1 CPU when the connect timer fired — until DB_STARTUP_RETRY_MS has passed; any
+ * other error (authentication, a missing database, a failed migration) ends the start at once.
+ */
+async function migrateWhenReachable(
+  app: FastifyInstance,
+  run: () => Promise<MigrateResult>,
+): Promise<MigrateResult> {
+  const budgetMs = app.config.DB_STARTUP_RETRY_MS
+  const started = Date.now()
+  let delay = RETRY_FIRST_MS
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await run()
+      if (attempt > 1) app.log.info({ attempts: attempt }, 'postgres reachable; start continues')
+      return result
+    } catch (error) {
+      if (!(error instanceof DatabaseUnreachableError)) throw error
+      const elapsed = Date.now() - started
+      if (elapsed + delay > budgetMs) {
+        throw new Error(
+          `${error.message} (postgres unreachable for ${Math.round(elapsed / 1000)} s, ${attempt} attempts; DB_STARTUP_RETRY_MS=${budgetMs})`,
+          { cause: error },
+        )
+      }
+      app.log.warn(
+        { attempt, retryInMs: delay, err: error.cause },
+        `postgres not reachable yet (${error.message}); retrying until DB_STARTUP_RETRY_MS=${budgetMs} has passed`,
+      )
+      await sleep(delay)
+      delay = Math.min(delay * 2, RETRY_MAX_MS)
+    }
+  }
 }
 
 /**
@@ -58,12 +105,14 @@ async function db(app: FastifyInstance, options: DbOptions) {
   const settings = poolSettings(config, url, { embedded: embedded !== undefined })
 
   try {
-    const result = await migrate(
-      { ...settings.config, application_name: MIGRATE_APPLICATION_NAME },
-      {
-        pattern: options.migrations,
-        onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`),
-      },
+    const result = await migrateWhenReachable(app, () =>
+      migrate(
+        { ...settings.config, application_name: MIGRATE_APPLICATION_NAME },
+        {
+          pattern: options.migrations,
+          onApplied: (file) => app.log.info({ migration: file }, `applied migration ${file}`),
+        },
+      ),
     )
     app.log.debug({ version: result.version }, 'database schema is current')
   } catch (error) {

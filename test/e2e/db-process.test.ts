@@ -30,14 +30,40 @@ t.test(
   },
 )
 
-t.test('Postgres unreachable at start: the start fails saying so', async (t) => {
+t.test('Postgres unreachable at start: retried, then the start fails saying so', async (t) => {
   const proxy = await tcpProxy(t, 5432)
   await proxy.cut()
   const proc = await startProcess(t, {
-    env: { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test` },
+    env: {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test`,
+      DB_STARTUP_RETRY_MS: '1500',
+    },
   })
   t.equal((await proc.waitForExit()).code, 1)
-  t.match(proc.lines.join('\n'), /cannot start: cannot migrate the database: .*ECONNREFUSED/)
+  const output = proc.lines.join('\n')
+  t.match(output, /postgres not reachable yet \(.*ECONNREFUSED.*\); retrying/)
+  t.match(
+    output,
+    /cannot start: cannot migrate the database: .*ECONNREFUSED.* \(postgres unreachable for \d+ s, \d+ attempts; DB_STARTUP_RETRY_MS=1500\)/,
+  )
+})
+
+t.test('Postgres not up yet at start: the start waits for it and carries on', async (t) => {
+  const { url } = await testDatabase(t)
+  const proxy = await tcpProxy(t, Number(new URL(url).port || 5432))
+  await proxy.cut()
+  const viaProxy = new URL(url)
+  viaProxy.port = String(proxy.port)
+  const proc = await startProcess(t, { env: { DATABASE_URL: viaProxy.toString() } })
+  await proc.waitForLine(/postgres not reachable yet/, 60_000)
+  await proxy.restore()
+  await proc.waitForLine(/"msg":"ready/, 60_000)
+  t.ok(
+    proc.lines.some((l) => /postgres reachable; start continues/.test(l)),
+    'says when it got through',
+  )
+  t.notMatch(proc.lines.join('\n'), /"level":(50|60)/, 'a late database is a warning, not an error')
+  t.equal((await fetch(`http://127.0.0.1:${proc.port}/readyz`)).status, 200)
 })
 
 t.test(
