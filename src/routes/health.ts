@@ -86,6 +86,8 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
           },
           heapSizeLimitBytes: heap.heap_size_limit,
           underPressure: app.isUnderPressure(),
+          // Mean event-loop delay over the last second (ms), as load shedding sees it.
+          eventLoopDelayMs: Math.round(app.memoryUsage().eventLoopDelay * 10) / 10,
         },
         ...(await app.probes.status()),
       }
