@@ -37,15 +37,17 @@ export interface BoxedServer {
 
 /**
  * Starts the production build (`node dist/scripts/start.js`, or APP_ROOT's, to measure another
- * checkout) inside a box of `memoryMb` (CPU unthrottled: these tests are about memory) with a
- * fresh database, and waits for its first 200 on /healthz. Stopped and removed with the test.
+ * checkout) inside a box of `memoryMb` (CPU unthrottled unless `cpus` says otherwise: most of
+ * these tests are about memory) with a fresh database, and waits for its first 200 on /healthz.
+ * Stopped and removed with the test.
  */
 export async function startBoxedServer(
   t: Test,
   memoryMb: number,
   env: Record<string, string> = {},
+  options: { cpus?: number } = {},
 ): Promise<BoxedServer> {
-  const box = Box.create({ cpus: UNTHROTTLED_CPUS, memoryMb })
+  const box = Box.create({ cpus: options.cpus ?? UNTHROTTLED_CPUS, memoryMb })
   const { url: databaseUrl } = await testDatabase(t)
   const port = await freePort()
   const root = process.env.APP_ROOT ?? ROOT
