@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { planMemory } from '../src/memory.js'
-import { type RunningProcess, startServer } from './helpers/process.js'
+import { planMemory } from '../../src/memory.js'
+import { type RunningProcess, startServer } from '../helpers/process.js'
 
 /**
  * Log lines written while stdout is a full pipe are kept in memory (the logger never blocks the
