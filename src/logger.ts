@@ -1,4 +1,5 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
+import pino from 'pino'
 import type { Config } from './config.js'
 
 /** Headers that must never reach the logs, wherever a serializer puts them. */
@@ -41,4 +42,29 @@ export function loggerOptions(
         }
       : {}),
   }
+}
+
+/** The part of pino's default destination (sonic-boom) that says whether a write is pending. */
+interface Destination {
+  _writing?: boolean
+  once?(event: 'drain', listener: () => void): unknown
+}
+
+/**
+ * Resolves once every line given to the logger has reached stdout, or after `timeoutMs`.
+ * pino's destination writes asynchronously and never blocks on a full stdout pipe; at exit it
+ * writes what it holds synchronously, except a chunk whose write is being retried, which would be
+ * lost. So whoever ends the process waits for this first.
+ */
+export function logsWritten(log: FastifyBaseLogger, timeoutMs: number): Promise<void> {
+  const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
+  if (!stream?._writing || typeof stream.once !== 'function') return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs)
+    timer.unref()
+    stream.once?.('drain', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { type AppOptions, buildApp } from './app.js'
 import { loadConfigOrExit } from './config-or-exit.js'
+import { logsWritten } from './logger.js'
 import { describePlan, planMemory, readLimitInputs } from './memory.js'
 
 /**
@@ -17,6 +18,9 @@ const POST_START_GC =
 
 /** The post-start GC waits for this long without a request. */
 const POST_START_GC_IDLE_MS = 1000
+
+/** Longest wait at exit for log lines still on their way to a full stdout pipe. */
+const LOG_DRAIN_MS = 5000
 
 /** Exit code after the leak guard drained the process: non-zero so the platform restarts it. */
 export const EXIT_CODE_LEAK = 75
@@ -56,6 +60,8 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
       else app.log.info({ signal }, 'shutting down: draining in-flight requests')
       await app.close()
       app.log.info('closed')
+      // close-with-grace exits next: the lines still on their way to stdout go first.
+      await logsWritten(app.log, LOG_DRAIN_MS)
       if (exitCode !== 0) process.exit(exitCode)
     },
   )
