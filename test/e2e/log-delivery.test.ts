@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { planMemory } from '../../src/memory.js'
+import { leakPastGuard } from '../helpers/leak.js'
 import { type RunningProcess, startServer } from '../helpers/process.js'
 
 /**
@@ -66,13 +66,7 @@ t.test('leak guard exit with a full stdout pipe: every line arrives', async (t) 
     { testRoutes: true },
   )
   t.equal(await fillWhileNotReading(proc), 200)
-  const threshold = planMemory({ envLimitMb: 256 }).leakHeapUsedBytes
-  for (let i = 0; i < 24; i++) {
-    const res = await post(`${proc.url}/__test/leak?mb=4`).catch(() => undefined)
-    if (res?.status !== 200) break
-    const { heapUsedBytes } = (await res.json()) as { heapUsedBytes: number }
-    if (heapUsedBytes > threshold) break
-  }
+  await leakPastGuard(proc.url, 256)
   await resumeSoon(proc)
   const { code } = await proc.waitForExit()
   t.equal(code, 75)

@@ -1,0 +1,17 @@
+import { planMemory } from '../../src/memory.js'
+
+/**
+ * Leaks through the fixture server's /__test/leak until the live heap (measured after a full GC,
+ * as the guard measures it) is above the leak guard's threshold for `limitMb`, not further: the
+ * heap limit itself is only ~25 MB above it. The guard may fire and close the server mid-loop,
+ * which ends the loop too.
+ */
+export async function leakPastGuard(url: string, limitMb: number): Promise<void> {
+  const threshold = planMemory({ envLimitMb: limitMb }).leakHeapUsedBytes
+  for (let i = 0; i < 24; i++) {
+    const res = await fetch(`${url}/__test/leak?mb=4`, { method: 'POST' }).catch(() => undefined)
+    if (res?.status !== 200) break
+    const { heapUsedBytes } = (await res.json()) as { heapUsedBytes: number }
+    if (heapUsedBytes > threshold) break
+  }
+}
