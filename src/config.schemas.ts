@@ -27,6 +27,8 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   PG_POOL_MAX: Type.Integer({ default: 5, minimum: 1, maximum: 100 }),
   PG_STATEMENT_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 100 }),
+  // How long the start keeps retrying an unreachable Postgres (below the 120 s plugin timeout).
+  DB_STARTUP_RETRY_MS: Type.Integer({ default: 60000, minimum: 0, maximum: 110000 }),
   PGLITE_DATA_DIR: Type.String({ default: '.data/pglite', minLength: 1 }),
 
   // redis-only: start
