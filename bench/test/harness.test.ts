@@ -54,9 +54,9 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
   t.equal(parseBenchArgs(['--no-redis'], env).redisUrl, undefined)
   const many = parseBenchArgs([
     '--scenario',
-    'healthz,read-l1',
+    'healthz',
     '--scenario',
-    'overload',
+    'openapi',
     '--soak',
     '0.5',
     '--out',
@@ -80,13 +80,13 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
   t.same(many.compare, [{ A: '1', B: '2' }, { C: '' }], 'one A/B process per --compare')
   t.equal(many.rounds, 3, 'an A/B measures 3 interleaved rounds by default')
   t.equal(parseBenchArgs(['--compare', 'A=1', '--rounds', '5']).rounds, 5)
-  t.same(many.scenarios, ['healthz', 'read-l1', 'overload'])
+  t.same(many.scenarios, ['healthz', 'openapi'], 'generic scenarios: the example may be gone')
   t.equal(many.soakMinutes, 0.5)
   t.equal(many.outDir, '/tmp/x')
   t.ok(many.embedded && many.keepDatabase && many.help)
   t.equal(many.connections, 32)
-  t.ok(wants(many, 'read-l1'))
-  t.notOk(wants(many, 'create'))
+  t.ok(wants(many, 'openapi'))
+  t.notOk(wants(parseBenchArgs(['--scenario', 'healthz']), 'openapi'))
   t.ok(
     SCENARIO_NAMES.every((name) => wants(full, name)),
     'no --scenario: every scenario',

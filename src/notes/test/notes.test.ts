@@ -2,8 +2,18 @@ import t from 'tap'
 import { buildTestApp } from '../../../test/helpers/app.js'
 import { admin, skipIfEmbedded, testDatabase } from '../../../test/helpers/database.js'
 import { assertUnavailable } from '../../../test/helpers/http.js'
+import type { App } from '../../app.js'
 
 const json = { 'content-type': 'application/json' }
+/** Rows in the notes table, read past the API and its cache. */
+async function countNotes(app: App): Promise<number> {
+  const rows = await admin(
+    app.config.DATABASE_URL as string,
+    'SELECT count(*)::int AS n FROM notes',
+  )
+  return rows[0]?.n as number
+}
+
 const MISSING = '00000000-0000-4000-8000-000000000000'
 
 t.test('CRUD round trip', async (t) => {
@@ -74,11 +84,7 @@ t.test('a body up to 64 KiB of UTF-8 is accepted, one byte more is not', async (
   })
   t.equal(patchOver.statusCode, 400)
   t.equal((await app.inject(`/api/notes/${ok.json().id}`)).json().body, full, 'nothing written')
-  const rows = await admin(
-    app.config.DATABASE_URL as string,
-    'SELECT count(*)::int AS n FROM notes',
-  )
-  t.equal(rows[0]?.n, 1, 'the rejected note was not written')
+  t.equal(await countNotes(app), 1, 'the rejected note was not written')
 })
 
 t.test('pagination walks every note once, newest first, with no gaps', async (t) => {
@@ -315,11 +321,7 @@ t.test('bad input: 400 naming the field and the rule, nothing written', async (t
     payload: JSON.stringify({ title: 't', body: 'x'.repeat(1024 * 1024) }),
   })
   t.equal(big.statusCode, 413)
-  const rows = await admin(
-    app.config.DATABASE_URL as string,
-    'SELECT count(*)::int AS n FROM notes',
-  )
-  t.equal(rows[0]?.n, 0, 'nothing written')
+  t.equal(await countNotes(app), 0, 'nothing written')
 })
 
 t.test('unknown ids are 404 on read, update and delete', async (t) => {
