@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { constants } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Box, type BoxLimits, type BoxStats } from '../scripts/box.js'
 import { eachLine, freePort } from '../scripts/process-io.js'
@@ -47,6 +48,22 @@ export interface RunningServer {
   exited: Promise<void>
   /** What the box saw, read once the process has exited. */
   boxStats: BoxStats | undefined
+}
+
+/** Servers started and not yet stopped: stopped (and their boxes removed) if the bench is interrupted. */
+const running = new Set<RunningServer>()
+let stopOnInterrupt = false
+
+/** On Ctrl-C or SIGTERM the servers (in process groups of their own) go too, boxes included. */
+function stopRunningOnInterrupt() {
+  if (stopOnInterrupt) return
+  stopOnInterrupt = true
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      await Promise.allSettled([...running].map(stopServer))
+      process.exit(128 + constants.signals[signal])
+    })
+  }
 }
 
 export const READY_LINE = /ready \(after post-start gc\)/
@@ -106,6 +123,8 @@ export async function startServer(
     exited: Promise.resolve(),
     boxStats: undefined,
   }
+  running.add(server)
+  stopRunningOnInterrupt()
   let ready = false
   eachLine(child, (line) => {
     if (!ready && READY_LINE.test(line)) ready = true
@@ -175,6 +194,7 @@ export async function startServer(
  * reads what its box saw and removes the box.
  */
 export async function stopServer(server: RunningServer): Promise<void> {
+  running.delete(server)
   if (!server.exit) {
     const group = -(server.child.pid as number)
     let timer: NodeJS.Timeout | undefined
