@@ -253,18 +253,25 @@ export class Box {
         process.kill(pid, 'SIGKILL')
       } catch {}
     }
-    while (this.pids().length > 0 && Date.now() < deadline + 2000) await sleep(50)
-    this.removeNow()
+    // A process that has just exited can hold its cgroup busy a moment longer: retry the rmdir.
+    while (!this.removeNow() && Date.now() < deadline + 2000) await sleep(50)
   }
 
-  /** Synchronous best effort: rmdir each cgroup (fails quietly while a process is still inside). */
-  removeNow() {
+  /**
+   * Synchronous best effort: rmdir each cgroup (fails quietly while a process is still inside).
+   * True when none is left.
+   */
+  removeNow(): boolean {
     const { cpu, memory, cpuacct } = this.#dirs
+    let removed = true
     for (const dir of new Set([cpu, memory, ...(cpuacct ? [cpuacct] : [])])) {
       try {
         rmdirSync(dir)
-      } catch {}
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') removed = false
+      }
     }
-    live.delete(this)
+    if (removed) live.delete(this)
+    return removed
   }
 }
