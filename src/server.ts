@@ -87,13 +87,17 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
       gc(POST_START_GC)
       const { rss, heapUsed } = process.memoryUsage()
       app.log.info(
-        { rssMb: Math.round(rss / 1048576), heapUsedMb: Math.round(heapUsed / 1048576) },
+        {
+          rssMb: Math.round(rss / 1048576),
+          heapUsedMb: Math.round(heapUsed / 1048576),
+          routeSchemas: app.routeSchemas,
+        },
         'ready (after post-start gc)',
       )
     }, POST_START_GC_IDLE_MS).unref()
     app.server.on('request', onRequest)
   } else {
-    app.log.info('ready')
+    app.log.info({ routeSchemas: app.routeSchemas }, 'ready')
   }
 }
 
