@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { BoxLimits, CgroupVersion } from '../scripts/box.js'
-import { planMemory } from '../src/memory.js'
+import { planMemory, v8Flags } from '../src/memory.js'
 import type { BenchOptions } from './args.js'
 import type { BASELINES } from './baselines.js'
 import type { BenchDatabase } from './database.js'
@@ -88,6 +88,9 @@ export class Session {
     return {
       label: variant.label,
       script: join(this.root, 'dist', 'app', 'start.js'),
+      // The plan's flags on the command line, as render.yaml's start command has them: the
+      // bootstrap then runs the server in its own process instead of starting Node again.
+      nodeArgs: v8Flags(planMemory({ envLimitMb: memoryMb })),
       env: {
         ...this.db.env,
         // In a box the app's memory plan reads its limit from the cgroup, as on the platform.

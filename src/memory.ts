@@ -151,6 +151,19 @@ export function planMemory(inputs: LimitInputs): MemoryPlan {
   }
 }
 
+/**
+ * The Node flags that apply a plan to the server process. The bootstrap (scripts/start.ts) starts
+ * the server with them, or runs it in its own process when its start command already has them.
+ */
+export function v8Flags(plan: Pick<MemoryPlan, 'oldSpaceMb' | 'semiSpaceMb'>): string[] {
+  return [
+    `--max-old-space-size=${plan.oldSpaceMb}`,
+    `--max-semi-space-size=${plan.semiSpaceMb}`,
+    // server.ts runs one full GC after start; the leak guard runs them when the heap stays high.
+    '--expose-gc',
+  ]
+}
+
 function readOptional(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8')

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
+import { planMemory, v8Flags } from '../src/memory.js'
 import { buildTestApp } from './helpers/app.js'
 import {
   blueprintEnv,
@@ -16,6 +17,8 @@ import { ROOT } from './helpers/process.js'
 const blueprint = readBlueprint()
 const web = webService(blueprint)
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+/** The memory of Render's free web service. */
+const FREE_PLAN_MB = 512
 /** Stand-ins for what Render fills in: the app only needs their shape. */
 const refs = {
   database: (name: string, property: string) => `postgresql://${name}:secret@dpg-${property}/app`,
@@ -87,11 +90,16 @@ t.test('Node version, build and start commands match the project', async (t) => 
     t.match(steps[build + 1], /\bprune\b/, 'the build prunes development dependencies after it')
   }
   t.ok(pkg.scripts.build, 'package.json has the build script')
-  const start = /^node (\S+)$/.exec(web.startCommand ?? '')
+  const start = /^node ((?:--\S+ )*)(\S+)$/.exec(web.startCommand ?? '')
   t.ok(start, 'the start command runs node directly (no npm process in between)')
   // `npm run build` bundles scripts/start.ts there (scripts/build.ts); the deploy rehearsal
   // (test/deploy.test.ts) runs the build and this command for real.
-  t.equal(start?.[1], 'dist/app/start.js', "the start command runs the bundle's bootstrap")
+  t.equal(start?.[2], 'dist/app/start.js', "the start command runs the bundle's bootstrap")
+  t.same(
+    start?.[1]?.trim().split(' '),
+    v8Flags(planMemory({ envLimitMb: FREE_PLAN_MB })),
+    "with the memory plan's flags for the free plan's 512 MB (no second Node start)",
+  )
   t.match(pkg.scripts.build, /scripts\/build\.ts/, 'the build makes the bundle')
   t.ok(existsSync(join(ROOT, 'scripts', 'start.ts')), 'the bootstrap it bundles exists')
 })

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { describePlan, planMemory } from '../../src/memory.js'
+import { describePlan, planMemory, v8Flags } from '../../src/memory.js'
 import { getStatus } from '../helpers/http.js'
-import { startProcess, startServer } from '../helpers/process.js'
+import { BOOTSTRAP, startProcess, startServer } from '../helpers/process.js'
 
 const hasExecve = typeof (process as { execve?: unknown }).execve === 'function'
 const MB = 1024 * 1024
@@ -61,6 +61,37 @@ t.test('bootstrap applies the plan: V8 heap limit matches MEMORY_LIMIT_MB=256', 
     )
   }
 })
+
+t.test("with the plan's flags on its command line, the bootstrap is the server", async (t) => {
+  // As render.yaml starts it: no second Node start, whatever the Node version.
+  const plan = planMemory({ envLimitMb: 256 })
+  const proc = await startProcess(t, { env: { MEMORY_LIMIT_MB: '256' }, nodeArgs: v8Flags(plan) })
+  await proc.waitForLine(/"msg":"ready/)
+  const pid = proc.child.pid as number
+  t.equal(cmdline(pid).at(-1), BOOTSTRAP, 'the process still runs the bootstrap')
+  t.same(childPids(pid), [], 'and started no other')
+  const status = await getStatus(proc.url)
+  t.ok(
+    status.memory.heapSizeLimitBytes <= (plan.oldSpaceMb + 3 * plan.semiSpaceMb) * MB,
+    "under the plan's heap limit",
+  )
+})
+
+t.test(
+  "flags for another limit: the bootstrap starts the server with the plan's own",
+  async (t) => {
+    const proc = await startProcess(t, {
+      env: { MEMORY_LIMIT_MB: '256' },
+      nodeArgs: v8Flags(planMemory({ envLimitMb: 512 })),
+    })
+    await proc.waitForLine(/"msg":"ready/)
+    const status = await getStatus(proc.url)
+    t.ok(
+      status.memory.heapSizeLimitBytes < 256 * MB,
+      `heap limit ${status.memory.heapSizeLimitBytes / MB}MB is the 256 MB plan's, not the 512 MB one's`,
+    )
+  },
+)
 
 t.test('SIGTERM through the bootstrap drains and exits 0', async (t) => {
   const proc = await startServer(t)

@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { collectLines, ROOT, startProcess } from '../../../../test/helpers/process.js'
+import { planMemory, v8Flags } from '../../../memory.js'
 
 const out = join(ROOT, 'dist', `bundle-test-${process.pid}`)
 t.teardown(() => rm(out, { recursive: true, force: true }))
@@ -28,11 +29,20 @@ t.test('the bundle starts, migrates, serves and renders on its worker pool', asy
 
   const app = await startProcess(t, {
     script: join(out, 'start.js'),
+    // As render.yaml starts it: the plan's flags on the command line.
+    nodeArgs: v8Flags(planMemory({ envLimitMb: 512 })),
     // The bundle is deleted after the test: no coverage of it for tap to map.
-    env: { NODE_ENV: 'production', HOST: '127.0.0.1', NODE_V8_COVERAGE: '' },
+    env: {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      NODE_V8_COVERAGE: '',
+      MEMORY_LIMIT_MB: '512',
+    },
   })
-  await app.waitForLine(/"msg":"ready/, 60_000)
+  const ready = JSON.parse(await app.waitForLine(/"msg":"ready/, 60_000))
   t.equal((await fetch(`${app.url}/readyz`)).status, 200, 'migrated and ready')
+  t.equal(ready.routeSchemas.compiled, 0, 'no route schema compiled at start: all came built')
+  t.ok(ready.routeSchemas.precompiled > 0, `${ready.routeSchemas.precompiled} precompiled`)
 
   const created = await fetch(`${app.url}/api/notes`, {
     method: 'POST',
@@ -48,6 +58,16 @@ t.test('the bundle starts, migrates, serves and renders on its worker pool', asy
   t.match(await html.text(), '<p><em>rendered</em></p>', 'rendered by the bundled task')
   const invalid = await fetch(`${app.url}/api/notes/not-a-uuid`)
   t.equal(invalid.status, 400, 'the JSON schemas validate')
+  const empty = await fetch(`${app.url}/api/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ title: '', body: 'x' }),
+  })
+  t.match(
+    await empty.json(),
+    { statusCode: 400, issues: [{ field: 'body/title', rule: 'minLength' }] },
+    'the built validators name the field and the rule',
+  )
 
   app.child.kill('SIGTERM')
   t.equal((await app.waitForExit()).code, 0, 'drains and exits 0 on SIGTERM')
