@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { MemoryBudget } from '../src/memory-budget.js'
+import { UNLEASED_RESPONSE_BYTES } from '../src/plugins/memory-budget.js'
 import { buildTestApp } from './helpers/app.js'
 import { assertUnavailable } from './helpers/http.js'
 import { waitFor } from './helpers/workers.js'
@@ -46,6 +47,8 @@ async function appWithHeldBytes(t: Test) {
       return { held: true }
     })
     app.get('/t/big', async () => ({ text: 'x'.repeat(2 * MB) }))
+    app.get('/t/small', async () => ({ text: 'x'.repeat(UNLEASED_RESPONSE_BYTES - 100) }))
+    app.get('/t/just-over', async () => ({ text: 'x'.repeat(UNLEASED_RESPONSE_BYTES) }))
     app.post('/t/echo', async (request) => ({ bytes: JSON.stringify(request.body).length }))
   })
   return { app, release: () => release() }
@@ -75,11 +78,21 @@ t.test('a response that does not fit gets 503 + Retry-After naming memory', asyn
   )
   t.equal((await app.inject('/healthz')).statusCode, 200, 'the probes are never refused')
   t.equal((await app.inject('/t/echo?x=1')).statusCode, 404, 'small answers still go')
+  t.equal((await app.inject('/t/small')).statusCode, 200, 'a response under 16 KB takes no lease')
   release()
   t.equal((await holding).statusCode, 200)
   t.equal((await app.inject('/t/big')).statusCode, 200, 'fits again once the bytes are back')
   t.equal(app.memoryBudget.status().usedBytes, 0, 'every lease released')
   t.ok(app.memoryBudget.status().refused >= 2)
+})
+
+t.test('responses from 16 KB up are counted, smaller ones are not', async (t) => {
+  const { app } = await appWithHeldBytes(t)
+  t.equal((await app.inject('/t/small')).statusCode, 200)
+  t.equal(app.memoryBudget.status().peakBytes, 0, 'under 16 KB: no lease')
+  t.equal((await app.inject('/t/just-over')).statusCode, 200)
+  t.ok(app.memoryBudget.status().peakBytes >= UNLEASED_RESPONSE_BYTES, '16 KB and over: leased')
+  t.equal(app.memoryBudget.status().usedBytes, 0, 'and released')
 })
 
 t.test('a load that does not fit is refused before it runs', async (t) => {
