@@ -13,9 +13,37 @@ const REDACT = [
   'headers.cookie',
 ]
 
+/** Lines reach stdout in writes of about this many bytes... */
+export const LOG_BUFFER_BYTES = 4096
+/** ...or this long after they were logged, whichever comes first. */
+export const LOG_FLUSH_MS = 1000
+
 /**
- * JSON to stdout everywhere; pino-pretty only in development on a TTY (a transport costs a
- * thread and memory, so production never loads it).
+ * stdout as pino's asynchronous destination (sonic-boom), buffered. Each write hands its bytes to
+ * a libuv thread and back: in the 0.1-CPU box that cost ~150 µs of CPU a write, so one line per
+ * write made the 1% of sampled request lines 10% of a cached read's CPU. A timer flushes what
+ * waits; at exit logsWritten (or pino's exit hook) flushes the rest.
+ */
+let stdout: pino.DestinationStream | undefined
+
+/** One per process: every app built here (tests build many) writes to the same stdout. */
+function sharedStdout(): pino.DestinationStream {
+  stdout ??= bufferedStdout()
+  return stdout
+}
+
+export function bufferedStdout(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES })
+  const buffered = stream as unknown as Destination
+  setInterval(() => {
+    if ((buffered._len ?? 0) > 0 && !buffered._writing) buffered.flush?.()
+  }, LOG_FLUSH_MS).unref()
+  return stream
+}
+
+/**
+ * JSON to stdout everywhere (buffered: see bufferedStdout); pino-pretty only in development on a
+ * TTY (a transport costs a thread and memory, so production never loads it).
  */
 export function loggerOptions(
   config: Pick<Config, 'LOG_LEVEL' | 'NODE_ENV'>,
@@ -25,6 +53,11 @@ export function loggerOptions(
   return {
     level: config.LOG_LEVEL,
     redact: { paths: REDACT, censor: '[redacted]' },
+    ...(pretty
+      ? {}
+      : {
+          stream: sharedStdout(),
+        }),
     ...(pretty
       ? {
           transport: {
@@ -44,9 +77,11 @@ export function loggerOptions(
   }
 }
 
-/** The part of pino's default destination (sonic-boom) that says whether a write is pending. */
+/** The part of pino's destination (sonic-boom) that says what is buffered or being written. */
 interface Destination {
   _writing?: boolean
+  _len?: number
+  flush?(): void
   once?(event: 'drain', listener: () => void): unknown
 }
 
@@ -58,6 +93,7 @@ interface Destination {
  */
 export function logsWritten(log: FastifyBaseLogger, timeoutMs: number): Promise<void> {
   const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
+  if ((stream?._len ?? 0) > 0 && !stream?._writing) stream?.flush?.()
   if (!stream?._writing || typeof stream.once !== 'function') return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs)
