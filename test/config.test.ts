@@ -11,7 +11,7 @@ t.test('defaults work with an empty environment', async (t) => {
   t.equal(config.REDIS_MAX_CONNECTIONS, 10) // redis-only
   t.equal(config.CACHE_VIEWS_TTL, 300)
   t.equal(config.CACHE_QUERIES_TTL, 600)
-  t.equal(config.WORKER_THREADS, 2)
+  t.equal(config.WORKER_THREADS, undefined, 'sized from the CPU quota (src/cpu.ts)')
   t.equal(config.MEMORY_LIMIT_MB, undefined)
   t.equal(config.isProduction, false)
 })

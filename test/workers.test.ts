@@ -5,6 +5,7 @@ import { promisify } from 'node:util'
 import { threadId as mainThreadId } from 'node:worker_threads'
 import t from 'tap'
 import type { App } from '../src/app.js'
+import { WORKER_NICE } from '../src/cpu.js'
 import { DependencyTimeoutError } from '../src/errors.js'
 import type { WorkerPoolStatus } from '../src/plugins/workers.js'
 import { testDatabase } from './helpers/database.js'
@@ -104,6 +105,50 @@ t.test('with WORKER_MAX_QUEUE=0 a task beyond the threads is refused at once', a
   await running
   t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number', 'room again')
 })
+
+t.test('a payload loader runs only once the task has its place in the pool', async (t) => {
+  const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '0' })
+  defineTestTask(app)
+  const held = gate()
+  let loads = 0
+  const running = app.workers.run('test', async () => {
+    loads++
+    return { kind: 'gate' as const, gate: held.buffer }
+  })
+  await waitFor(() => status(app).busy === 1, 'the loaded task to run')
+  await t.rejects(
+    app.workers.run('test', async () => {
+      loads++
+      return { kind: 'thread' as const }
+    }),
+    { statusCode: 503, message: /queue is full/ },
+  )
+  t.equal(loads, 1, 'a full pool refuses before the load')
+  held.open()
+  await running
+  const missing = new Error('not found')
+  await t.rejects(
+    app.workers.run('test', async () => {
+      throw missing
+    }),
+    missing,
+    "the loader's error reaches the caller unchanged",
+  )
+  t.equal(status(app).failed.taskError, 0, 'and is not counted as a task failure')
+  t.equal(status(app).queued, 0, 'its place is given back')
+  t.type((await app.workers.run('test', { kind: 'thread' })).threadId, 'number', 'room again')
+})
+
+t.test(
+  'worker threads run at the lowest priority',
+  { skip: process.platform === 'linux' ? false : 'the nice value is per thread only on Linux' },
+  async (t) => {
+    const app = await buildWorkerTestApp(t)
+    defineTestTask(app)
+    const { priority } = await app.workers.run('test', { kind: 'thread' })
+    t.equal(priority, WORKER_NICE, 'the worker thread is niced')
+  },
+)
 
 t.test('a task past its deadline answers 504 and its worker is replaced', async (t) => {
   // The test decides when the deadline passes (a timer would race a busy machine's CPU).

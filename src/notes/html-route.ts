@@ -35,18 +35,23 @@ const notesHtml: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { id } = request.params
-      // An unknown id loads undefined, which is not cached. The HTML is the cached text itself.
+      // An unknown id throws, which is not cached. The HTML is the cached text itself.
       const html = await cache.views.getOrLoad(
         noteHtmlKey(id),
         async () => {
-          const note = await getNote(db, id)
-          if (!note) return undefined
-          const body = await workers.run('notes.render', { markdown: note.body })
-          return `<article>\n<h1>${escapeHtml(note.title)}</h1>\n${body}</article>\n`
+          let title = ''
+          // The note is loaded once the render has its place in the pool: a full pool answers
+          // 503 before a query is made (on 0.1 CPU, loads for refused renders starve the rest).
+          const body = await workers.run('notes.render', async () => {
+            const note = await getNote(db, id)
+            if (!note) throw new NoteNotFoundError(id)
+            title = note.title
+            return { markdown: note.body }
+          })
+          return `<article>\n<h1>${escapeHtml(title)}</h1>\n${body}</article>\n`
         },
         { tags: [noteViewsTag(id)] },
       )
-      if (!html) throw new NoteNotFoundError(id)
       return reply
         .type('text/html; charset=utf-8')
         .header('content-security-policy', CONTENT_SECURITY_POLICY)

@@ -1,6 +1,9 @@
+import { readdirSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Piscina } from 'piscina'
+import { readCpuQuota, WORKER_NICE, workerDefaults } from '../cpu.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
 import type { TaskMessage, TaskReply } from '../workers/entry.js'
 import { ENTRY_MODULE, type WorkerTasks } from '../workers/tasks.js'
@@ -56,8 +59,16 @@ export interface WorkerPoolStatus {
 }
 
 export interface Workers {
-  /** Runs a task on the pool. Errors: 503 (queue full, worker died), 504 (task timeout). */
-  run<K extends TaskName>(name: K, payload: Payload<K>): Promise<Result<K>>
+  /**
+   * Runs a task on the pool. Errors: 503 (queue full, worker died), 504 (task timeout).
+   * `payload` may be a function that loads it: it runs only once the task has its place in the
+   * pool (held while it loads), so a full pool refuses before any load is made; what it throws
+   * reaches the caller unchanged.
+   */
+  run<K extends TaskName>(
+    name: K,
+    payload: Payload<K> | (() => Promise<Payload<K>>),
+  ): Promise<Result<K>>
   /** Makes another task module runnable by name (a file: URL; tests use fixtures this way). */
   define(name: string, module: string): void
   status(): WorkerPoolStatus
@@ -66,6 +77,23 @@ export interface Workers {
 declare module 'fastify' {
   interface FastifyInstance {
     workers: Workers
+  }
+}
+
+/** This process's threads (Linux), else undefined. */
+function threadIds(): Set<string> | undefined {
+  try {
+    return new Set(readdirSync('/proc/self/task'))
+  } catch {
+    return undefined
+  }
+}
+
+function lowerPriority(thread: number) {
+  try {
+    setPriority(thread, WORKER_NICE)
+  } catch {
+    // Gone already, or not allowed: entry.ts lowers it from inside.
   }
 }
 
@@ -110,7 +138,10 @@ export class WorkerPool implements Workers {
     this.#modules.set(name, module)
   }
 
-  async run<K extends TaskName>(name: K, payload: Payload<K>): Promise<Result<K>> {
+  async run<K extends TaskName>(
+    name: K,
+    payload: Payload<K> | (() => Promise<Payload<K>>),
+  ): Promise<Result<K>> {
     const module = this.#modules.get(name)
     if (module === undefined) throw new Error(`no worker task named ${JSON.stringify(name)}`)
     const { threads, maxQueue, taskTimeoutMs } = this.#options
@@ -128,19 +159,29 @@ export class WorkerPool implements Workers {
     }
     this.#inFlight++
     try {
+      // A payload is structured-clonable, so a function can only be its loader.
+      const input =
+        typeof payload === 'function' ? await (payload as () => Promise<Payload<K>>)() : payload
+      return (await this.#runAdmitted(name, module, input, taskTimeoutMs)) as Result<K>
+    } finally {
+      this.#inFlight--
+      this.#retireIdle()
+    }
+  }
+
+  async #runAdmitted(name: string, module: string, payload: unknown, taskTimeoutMs: number) {
+    try {
       const pool = await this.#start()
       const message: TaskMessage = { module, payload }
       // The timeout covers waiting in the queue and running: the request's budget for the task.
       const deadline = this.#options.deadline ?? AbortSignal.timeout
-      const reply = (await pool.run(message, { signal: deadline(taskTimeoutMs) })) as TaskReply
+      const signal = deadline(taskTimeoutMs)
+      const reply = (await this.#lowering(() => pool.run(message, { signal }))) as TaskReply
       this.#counts.completed++
       if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
-      return reply.result as Result<K>
+      return reply.result
     } catch (error) {
       throw this.#failure(name, error)
-    } finally {
-      this.#inFlight--
-      this.#retireIdle()
     }
   }
 
@@ -287,6 +328,23 @@ export class WorkerPool implements Workers {
     return null
   }
 
+  /**
+   * Runs `start` (a pool.run, where piscina starts a worker when it needs one) and gives the
+   * thread it started the workers' priority at once: the worker lowers its own in entry.ts, but
+   * only after Node has started it, tens of ms of CPU that would otherwise compete with the
+   * event loop (seconds at 0.1 CPU). Linux only (threads are in /proc/self/task); elsewhere, or
+   * while every thread is up, it only runs `start`.
+   */
+  #lowering<T>(start: () => T): T {
+    if ((this.#piscina?.threads.length ?? 0) >= this.#options.threads) return start()
+    const before = threadIds()
+    const result = start()
+    if (before !== undefined) {
+      for (const id of threadIds() ?? []) if (!before.has(id)) lowerPriority(Number(id))
+    }
+    return result
+  }
+
   #forget(threadId: number) {
     this.#live.delete(threadId)
     this.#assigned.delete(threadId)
@@ -306,17 +364,19 @@ export class WorkerPool implements Workers {
     const pool = this.#piscina
     if (this.#closing || pool === undefined || pool.queueSize === 0) return
     const withdraw = new AbortController()
-    pool.run(null, { name: WAKE, signal: withdraw.signal }).catch(() => {})
+    this.#lowering(() => pool.run(null, { name: WAKE, signal: withdraw.signal })).catch(() => {})
     withdraw.abort()
   }
 }
 
 async function workers(app: FastifyInstance) {
   const { config, memoryPlan } = app
+  const cpu = readCpuQuota()
+  const sized = workerDefaults(cpu.cpus)
   const pool = new WorkerPool(
     {
-      threads: config.WORKER_THREADS,
-      maxQueue: config.WORKER_MAX_QUEUE,
+      threads: config.WORKER_THREADS ?? sized.threads,
+      maxQueue: config.WORKER_MAX_QUEUE ?? sized.maxQueue,
       maxTasksPerWorker: config.WORKER_MAX_TASKS,
       idleTimeoutMs: config.WORKER_IDLE_TIMEOUT_MS,
       taskTimeoutMs: config.WORKER_TASK_TIMEOUT_MS,
@@ -328,7 +388,7 @@ async function workers(app: FastifyInstance) {
     app.log.child({ plugin: 'workers' }),
   )
   app.decorate('workers', pool satisfies Workers)
-  app.probes.addStatus('workers', () => pool.status())
+  app.probes.addStatus('workers', () => ({ ...pool.status(), cpu }))
   app.addHook('onClose', () => pool.close())
 }
 

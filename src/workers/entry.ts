@@ -2,8 +2,19 @@
  * The worker thread's entry (piscina runs this file in every worker): loads the task module the
  * main thread names, runs it, and reports what the pool needs to recycle the worker.
  */
+import { setPriority } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { threadId } from 'node:worker_threads'
+import { WORKER_NICE } from '../cpu.js'
+
+// Workers share the process's CPU quota with the event loop: at the lowest priority a worker
+// runs on what the event loop leaves, so a render does not delay /healthz. On Linux the nice
+// value is per thread: this lowers only this one (Node's own start of the thread runs before).
+try {
+  setPriority(WORKER_NICE)
+} catch {
+  // Not allowed or not supported here: the worker runs at the process's priority.
+}
 
 export interface TaskMessage {
   /** file: URL of the task module; its default export is the task. */
