@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { isDataException } from '../db/query.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
+import { LogBudget } from '../log-budget.js'
 
 // Not `import ... from 'node:http'`: on Node 24 the ESM facade of node:http evaluates every lazy
 // export and loads undici (~90 ms of CPU and ~13 MB at start); the CommonJS object does not.
@@ -30,6 +31,8 @@ function validationIssues(error: FastifyError): ValidationIssue[] {
  */
 async function errors(app: FastifyInstance) {
   const production = app.config.isProduction
+  // A dependency that refuses refuses many requests at once: one warning a second each.
+  const warnings = new LogBudget()
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -50,7 +53,11 @@ async function errors(app: FastifyInstance) {
         .send({ statusCode: 400, error: 'Bad Request', message: issue.message, issues: [issue] })
     }
     if (error instanceof DependencyUnavailableError || error instanceof DependencyTimeoutError) {
-      request.log.warn({ dependency: error.dependency, err: error.cause ?? error }, error.message)
+      const suppressed = warnings.take(error.dependency)
+      if (suppressed !== undefined) {
+        const line = { dependency: error.dependency, err: error.cause ?? error }
+        request.log.warn(suppressed > 0 ? { ...line, suppressed } : line, error.message)
+      }
       if (error instanceof DependencyUnavailableError) {
         reply.header('retry-after', error.retryAfterSeconds)
       }
