@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { MemoryBudget } from '../src/memory-budget.js'
 import { UNLEASED_RESPONSE_BYTES } from '../src/plugins/memory-budget.js'
@@ -49,6 +50,12 @@ async function appWithHeldBytes(t: Test) {
     app.get('/t/big', async () => ({ text: 'x'.repeat(2 * MB) }))
     app.get('/t/small', async () => ({ text: 'x'.repeat(UNLEASED_RESPONSE_BYTES - 100) }))
     app.get('/t/just-over', async () => ({ text: 'x'.repeat(UNLEASED_RESPONSE_BYTES) }))
+    app.get('/t/stream', async (_request, reply) =>
+      reply
+        .header('content-length', 2 * MB)
+        .type('text/plain')
+        .send(Readable.from([Buffer.alloc(MB, 'a'), Buffer.alloc(MB, 'b')])),
+    )
     app.post('/t/echo', async (request) => ({ bytes: JSON.stringify(request.body).length }))
   })
   return { app, release: () => release() }
@@ -76,12 +83,20 @@ t.test('a response that does not fit gets 503 + Retry-After naming memory', asyn
     }),
     { dependency: 'memory', retryAfter: '2', message: /a request body of \d+ bytes/ },
   )
+  assertUnavailable(t, await app.inject('/t/stream'), {
+    dependency: 'memory',
+    retryAfter: '2',
+    message: /a response of 2097152 bytes does not fit/,
+  })
   t.equal((await app.inject('/healthz')).statusCode, 200, 'the probes are never refused')
   t.equal((await app.inject('/t/echo?x=1')).statusCode, 404, 'small answers still go')
   t.equal((await app.inject('/t/small')).statusCode, 200, 'a response under 16 KB takes no lease')
   release()
   t.equal((await holding).statusCode, 200)
   t.equal((await app.inject('/t/big')).statusCode, 200, 'fits again once the bytes are back')
+  const streamed = await app.inject('/t/stream')
+  t.equal(streamed.statusCode, 200, 'a stream that fits by its content-length goes')
+  t.equal(streamed.rawPayload.length, 2 * MB)
   t.equal(app.memoryBudget.status().usedBytes, 0, 'every lease released')
   t.ok(app.memoryBudget.status().refused >= 2)
 })

@@ -39,9 +39,10 @@ interface Leased {
  * Admits requests against the memory plan's in-flight budget, by bytes: a request body by its
  * length before it is read, a load by the upper bound its route reserves (`reserveMemory`), a
  * successful response body of UNLEASED_RESPONSE_BYTES or more by its size before a byte of it is
- * written. What does not fit gets 503 + Retry-After; the bytes are held until the response is
- * sent (or the client goes away), which is when the memory they stand for can be collected.
- * Routes with `config.shedding: false` (the probes) are never counted or refused.
+ * written (a stream by its declared content-length: see declaredLength). What does not fit gets
+ * 503 + Retry-After; the bytes are held until the response is sent (or the client goes away),
+ * which is when the memory they stand for can be collected. Routes with `config.shedding: false`
+ * (the probes) are never counted or refused.
  */
 async function memoryBudget(app: FastifyInstance) {
   const { memoryPlan: plan } = app
@@ -96,7 +97,7 @@ async function memoryBudget(app: FastifyInstance) {
   app.addHook('onSend', (request, reply, payload, done) => {
     const leased = request as FastifyRequest & Leased
     if (leased[kReply] === null) return done(null, payload)
-    const bytes = payloadBytes(payload)
+    const bytes = payloadBytes(payload, reply)
     const lease = leased[kLease]
     if (lease === null && bytes < UNLEASED_RESPONSE_BYTES) return done(null, payload)
     // Error bodies are small and must go out; a refusal here becomes one of them.
@@ -113,14 +114,23 @@ async function memoryBudget(app: FastifyInstance) {
   })
 }
 
-function payloadBytes(payload: unknown): number {
+function payloadBytes(payload: unknown, reply: FastifyReply): number {
   if (typeof payload === 'string') {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads are decided without counting.
     return payload.length * 3 < UNLEASED_RESPONSE_BYTES
       ? payload.length
       : Buffer.byteLength(payload)
   }
-  return Buffer.isBuffer(payload) ? payload.length : 0
+  if (Buffer.isBuffer(payload)) return payload.length
+  return payload == null ? 0 : declaredLength(reply)
+}
+
+/**
+ * A stream is not counted as it flows: it holds what its route set as content-length (a route
+ * that streams a large body sets it, or reserves with `reserveMemory` first), else nothing.
+ */
+function declaredLength(reply: FastifyReply): number {
+  return Number(reply.getHeader('content-length')) || 0
 }
 
 /** What reading the body will hold: its declared length, or the body limit when unknown. */
