@@ -48,13 +48,12 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_WINDOW: Type.String({ default: '1 minute', minLength: 1 }),
   RATE_LIMIT_SYNC_MS: Type.Integer({ default: 100, minimum: 10, maximum: 60000 }),
 
-  // Unset: from the CPU quota (src/cpu.ts): below one core 1 thread and a queue of 32 x cpus
-  // (at least 4), else 2 and 32.
+  // Unset: from the CPU quota (src/cpu.ts): 1 below one core, else 2.
   WORKER_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   WORKER_MAX_TASKS: Type.Integer({ default: 500, minimum: 1 }),
   WORKER_IDLE_TIMEOUT_MS: Type.Integer({ default: 30000, minimum: 100 }),
   WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 10 }),
-  WORKER_MAX_QUEUE: Type.Optional(Type.Integer({ minimum: 0 })),
+  WORKER_MAX_QUEUE: Type.Integer({ default: 32, minimum: 0 }),
 
   // Comma-separated origins allowed to call the API from a browser; unset: same-origin only.
   CORS_ORIGINS: Type.Optional(Type.String()),

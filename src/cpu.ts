@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
  * The CPU this process may use, as a share of one core (0.1 on the free tier: a CFS quota of
  * 10 ms per 100 ms): the tightest cgroup quota up to the root (v2 `cpu.max`, v1
  * `cpu.cfs_quota_us` / `cpu.cfs_period_us`), else the cores it may run on. Worker threads run on
- * the same quota as the event loop, so the pool is sized from it (`workerDefaults`).
+ * the same quota as the event loop, so the pool is sized from it (`workerThreadsFor`).
  */
 export interface CpuQuota {
   cpus: number
@@ -83,21 +83,13 @@ export function readCpuQuota(
  */
 export const WORKER_NICE = 19
 
-/** The pool's size where WORKER_THREADS / WORKER_MAX_QUEUE are not set. */
-export const WORKER_DEFAULTS = { threads: 2, maxQueue: 32 } as const
-/** Below this many queued tasks a pool on a fraction of a core still never waits for work. */
-const MIN_QUEUE = 4
+/** Worker threads where WORKER_THREADS is not set, from one core up. */
+export const WORKER_THREADS_DEFAULT = 2
 
 /**
- * Below one core, threads add no throughput (they split the same quota) and each costs 25-35 MB:
- * one thread. The queue shrinks with the quota: a task at the back of a queue waits for every
- * task ahead, each ten times slower on 0.1 CPU, so a full-size queue only turns into timeouts
- * (504s) that held a connection and memory all along; refused at once (503), the client retries.
+ * Below one core, threads add no throughput (they split the same quota, and each one's start
+ * takes seconds of it) and each costs 25-35 MB: one thread. From one core up, two.
  */
-export function workerDefaults(cpus: number): { threads: number; maxQueue: number } {
-  if (cpus >= 1) return { ...WORKER_DEFAULTS }
-  return {
-    threads: 1,
-    maxQueue: Math.max(MIN_QUEUE, Math.round(WORKER_DEFAULTS.maxQueue * cpus)),
-  }
+export function workerThreadsFor(cpus: number): number {
+  return cpus < 1 ? 1 : WORKER_THREADS_DEFAULT
 }

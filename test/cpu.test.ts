@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { parseCpuMax, readCpuQuota, WORKER_DEFAULTS, workerDefaults } from '../src/cpu.js'
+import { parseCpuMax, readCpuQuota, WORKER_THREADS_DEFAULT, workerThreadsFor } from '../src/cpu.js'
 
 /** A cgroup tree in a temp dir: `files` maps paths under the root to their contents. */
 function machine(t: Test, procCgroup: string, files: Record<string, string>) {
@@ -52,9 +52,9 @@ t.test('the free tier under cgroup v2 and v1, nested quotas and none', async (t)
   t.same(machine(t, '', {})(3), { cpus: 3, source: 'cores' }, 'no cgroup files at all')
 })
 
-t.test('the pool shrinks below one core, keeps its size above', async (t) => {
-  t.same(workerDefaults(0.1), { threads: 1, maxQueue: 4 })
-  t.same(workerDefaults(0.5), { threads: 1, maxQueue: 16 })
-  t.same(workerDefaults(1), WORKER_DEFAULTS)
-  t.same(workerDefaults(8), WORKER_DEFAULTS)
+t.test('one worker thread below one core, two from one core up', async (t) => {
+  t.equal(workerThreadsFor(0.1), 1)
+  t.equal(workerThreadsFor(0.99), 1)
+  t.equal(workerThreadsFor(1), WORKER_THREADS_DEFAULT)
+  t.equal(workerThreadsFor(8), WORKER_THREADS_DEFAULT)
 })

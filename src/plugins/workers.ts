@@ -3,7 +3,7 @@ import { setPriority } from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Piscina } from 'piscina'
-import { readCpuQuota, WORKER_NICE, workerDefaults } from '../cpu.js'
+import { readCpuQuota, WORKER_NICE, workerThreadsFor } from '../cpu.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
 import type { TaskMessage, TaskReply } from '../workers/entry.js'
 import { ENTRY_MODULE, type WorkerTasks } from '../workers/tasks.js'
@@ -372,11 +372,10 @@ export class WorkerPool implements Workers {
 async function workers(app: FastifyInstance) {
   const { config, memoryPlan } = app
   const cpu = readCpuQuota()
-  const sized = workerDefaults(cpu.cpus)
   const pool = new WorkerPool(
     {
-      threads: config.WORKER_THREADS ?? sized.threads,
-      maxQueue: config.WORKER_MAX_QUEUE ?? sized.maxQueue,
+      threads: config.WORKER_THREADS ?? workerThreadsFor(cpu.cpus),
+      maxQueue: config.WORKER_MAX_QUEUE,
       maxTasksPerWorker: config.WORKER_MAX_TASKS,
       idleTimeoutMs: config.WORKER_IDLE_TIMEOUT_MS,
       taskTimeoutMs: config.WORKER_TASK_TIMEOUT_MS,
