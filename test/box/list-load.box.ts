@@ -27,7 +27,7 @@ for (const memoryMb of [256, 512]) {
        FROM generate_series(1, ${NOTES}) g`,
         [NOTE_BYTES],
       )
-      const health = pollHealth(server.url)
+      const health = pollHealth(server.url, { timeoutMs: 60_000 })
       const load = await concurrentGets(server.url, '/api/notes?limit=100', {
         clients: CLIENTS,
         rounds: ROUNDS,

@@ -7,6 +7,8 @@ export interface LoadOutcome {
   statuses: Record<string, number>
   /** 503 answers that carried no Retry-After header. */
   unavailableWithoutRetryAfter: number
+  /** 503 answers by what they name: the body's `dependency`, else its message. */
+  unavailableBy: Record<string, number>
   /** Bodies of 5xx answers other than 503 and 504 (what went wrong), at most a few. */
   serverErrors: string[]
   /** Requests that never got a complete answer (reset, refused, hang up). */
@@ -51,6 +53,15 @@ export function get(url: string, timeoutMs = 120_000): Promise<Answer> {
   })
 }
 
+function unavailableBy(text: string | undefined): string {
+  try {
+    const body = JSON.parse(text ?? '') as { dependency?: string; message?: string }
+    return body.dependency ?? body.message ?? '?'
+  } catch {
+    return '?'
+  }
+}
+
 /** `clients` concurrent clients, each sending `rounds` GETs of `path` one after another. */
 export async function concurrentGets(
   baseUrl: string,
@@ -61,6 +72,7 @@ export async function concurrentGets(
   const outcome: LoadOutcome = {
     statuses: {},
     unavailableWithoutRetryAfter: 0,
+    unavailableBy: {},
     serverErrors: [],
     connectionErrors: 0,
     bytesRead: 0,
@@ -74,8 +86,10 @@ export async function concurrentGets(
         const answer = await get(`${baseUrl}${pathOf(index, round)}`)
         count(String(answer.status))
         outcome.bytesRead += answer.bytes
-        if (answer.status === 503 && answer.retryAfter === undefined) {
-          outcome.unavailableWithoutRetryAfter++
+        if (answer.status === 503) {
+          if (answer.retryAfter === undefined) outcome.unavailableWithoutRetryAfter++
+          const by = unavailableBy(answer.text)
+          outcome.unavailableBy[by] = (outcome.unavailableBy[by] ?? 0) + 1
         }
         if (
           answer.status >= 500 &&
@@ -99,26 +113,41 @@ export interface HealthOutcome {
   /** Checks that did not answer 200 (status or error code -> count). */
   failures: Record<string, number>
   worstMs: number
+  /** Each check: when it started (ms since polling began) and how long it took. */
+  timeline: Array<[number, number]>
 }
 
+/** How long the platform waits for one health check's answer (Render: 5 s) before it counts a failure. */
+export const PLATFORM_CHECK_TIMEOUT_MS = 5000
+
 /**
- * Polls /healthz on a fresh connection every `intervalMs` (as the platform does) until stopped,
- * with the platform's patience stretched: a check counts as failed only if it gets no 200 at all.
+ * Polls /healthz on a fresh connection every `intervalMs` (as the platform does) until stopped.
+ * A check fails when it gets no 200 within `timeoutMs`: the platform's own 5 s by default
+ * (PLATFORM_CHECK_TIMEOUT_MS); the memory tests, which run at full CPU on a machine shared with
+ * other jobs, stretch it to a minute (they are about the process surviving, not about latency).
  */
-export function pollHealth(baseUrl: string, intervalMs = 250) {
-  const outcome: HealthOutcome = { checks: 0, failures: {}, worstMs: 0 }
+export function pollHealth(
+  baseUrl: string,
+  { intervalMs = 250, timeoutMs = PLATFORM_CHECK_TIMEOUT_MS } = {},
+) {
+  const outcome: HealthOutcome = { checks: 0, failures: {}, worstMs: 0, timeline: [] }
+  const begun = performance.now()
   let stopped = false
   const loop = (async () => {
     while (!stopped) {
       const started = performance.now()
       let result: string
       try {
-        result = String((await get(`${baseUrl}/healthz`, 60_000)).status)
+        result = String((await get(`${baseUrl}/healthz`, timeoutMs)).status)
       } catch (error) {
         result = (error as { code?: string }).code ?? (error as Error).message
       }
+      const ms = Math.round(performance.now() - started)
+      // The socket timeout counts idle time; the platform counts the whole check.
+      if (ms > timeoutMs) result = `over ${timeoutMs} ms`
       outcome.checks++
-      outcome.worstMs = Math.max(outcome.worstMs, Math.round(performance.now() - started))
+      outcome.worstMs = Math.max(outcome.worstMs, ms)
+      outcome.timeline.push([Math.round(started - begun), ms])
       if (result !== '200') outcome.failures[result] = (outcome.failures[result] ?? 0) + 1
       await sleep(intervalMs)
     }

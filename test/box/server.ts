@@ -27,10 +27,14 @@ const UNTHROTTLED_CPUS = 2
 
 export interface BoxedServer {
   url: string
+  /** The server's pid (the box's shell execs node, so it keeps the shell's). */
+  pid: number
   databaseUrl: string
   lines: string[]
   /** Undefined while it runs; else how it ended. */
   exit(): string | undefined
+  /** CPU time used by everything in the box so far (µs), where the kernel reports it. */
+  cpuMicros(): number | undefined
   /** The server's peak RSS (VmHWM) seen so far, and the box's own peak (what the limit counts). */
   peaks(): { rssBytes: number; boxBytes: number | undefined; oomKills: number }
 }
@@ -102,9 +106,11 @@ export async function startBoxedServer(
   )
   return {
     url,
+    pid: child.pid as number,
     databaseUrl,
     lines,
     exit: () => exit,
+    cpuMicros: () => box.stats().cpuUsageMicros,
     peaks: () => {
       const stats = box.stats()
       return { rssBytes, boxBytes: stats.memoryPeakBytes, oomKills: stats.oomKills }

@@ -33,7 +33,7 @@ t.test(`${REQUESTS} uncached renders at once, 10x the worker pool, in a 512 MB b
        FROM generate_series(1, ${REQUESTS}) g RETURNING id`,
     )
   ).map((row) => row.id)
-  const health = pollHealth(server.url)
+  const health = pollHealth(server.url, { timeoutMs: 60_000 })
   const load = await concurrentGets(server.url, (client) => `/api/notes/${ids[client]}/html`, {
     clients: REQUESTS,
     rounds: 2,
