@@ -7,10 +7,8 @@ import { precompiled } from './route-compilers.precompiled.js'
 type CompilersFactory = NonNullable<
   NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
 >
-type ValidatorFactory = NonNullable<CompilersFactory['buildValidator']>
-type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>
-type Validate = ReturnType<ReturnType<ValidatorFactory>>
-type Serialize = ReturnType<ReturnType<SerializerFactory>>
+type Validate = ReturnType<ReturnType<NonNullable<CompilersFactory['buildValidator']>>>
+type Serialize = ReturnType<ReturnType<NonNullable<CompilersFactory['buildSerializer']>>>
 
 /**
  * Route validators and serializers made by the build (scripts/build.ts), each as a function that
@@ -53,37 +51,32 @@ export function routeCompilers(
   onCompile?: (input: CompileInput) => void,
 ) {
   const counts: CompileCounts = { precompiled: 0, compiled: 0 }
-  const buildValidator: ValidatorFactory = (externalSchemas, options) => {
-    const context = `validator ${JSON.stringify(externalSchemas)} ${JSON.stringify(options)}`
-    let compile: ReturnType<ValidatorFactory> | undefined
-    return (route) => {
-      const key = compileKey(route.schema, context)
-      const made = table.validators[key]
-      if (made) {
-        counts.precompiled++
-        return made()
+  /** One of Fastify's two compiler factories, looking each schema up before compiling it. */
+  const precompiledFirst = <Made>(
+    kind: CompileInput['kind'],
+    made: Readonly<Record<string, () => Made>>,
+    compiler: (externalSchemas: never, options: never) => (route: never) => Made,
+  ) => {
+    return (externalSchemas: unknown, options: unknown) => {
+      const context = `${kind} ${JSON.stringify(externalSchemas)} ${JSON.stringify(options)}`
+      let compile: ((route: never) => Made) | undefined
+      return (route: { schema: unknown }): Made => {
+        const key = compileKey(route.schema, context)
+        const built = made[key]
+        if (built) {
+          counts.precompiled++
+          return built()
+        }
+        counts.compiled++
+        onCompile?.({ kind, key, schema: route.schema, externalSchemas, options })
+        compile ??= compiler(externalSchemas as never, options as never)
+        return compile(route as never)
       }
-      counts.compiled++
-      onCompile?.({ kind: 'validator', key, schema: route.schema, externalSchemas, options })
-      compile ??= AjvCompiler()(externalSchemas, options)
-      return compile(route)
     }
   }
-  const buildSerializer: SerializerFactory = (externalSchemas, options) => {
-    const context = `serializer ${JSON.stringify(externalSchemas)} ${JSON.stringify(options)}`
-    let compile: ReturnType<SerializerFactory> | undefined
-    return (route) => {
-      const key = compileKey(route.schema, context)
-      const made = table.serializers[key]
-      if (made) {
-        counts.precompiled++
-        return made()
-      }
-      counts.compiled++
-      onCompile?.({ kind: 'serializer', key, schema: route.schema, externalSchemas, options })
-      compile ??= SerializerSelector()(externalSchemas, options)
-      return compile(route)
-    }
-  }
-  return { compilersFactory: { buildValidator, buildSerializer }, counts }
+  const compilersFactory = {
+    buildValidator: precompiledFirst('validator', table.validators, AjvCompiler()),
+    buildSerializer: precompiledFirst('serializer', table.serializers, SerializerSelector()),
+  } as unknown as CompilersFactory
+  return { compilersFactory, counts }
 }

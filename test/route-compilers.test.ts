@@ -22,6 +22,14 @@ async function appWith(table: Precompiled, recorded: CompileInput[] = []) {
   return { app, counts: compilers.counts, recorded }
 }
 
+/** What a start with no table compiles: the inputs the build would precompile. */
+async function recordedInputs() {
+  const recorded: CompileInput[] = []
+  const { app } = await appWith({ validators: {}, serializers: {} }, recorded)
+  await app.close()
+  return recorded
+}
+
 t.test('without a table, each schema is compiled as Fastify would and recorded', async (t) => {
   const { app, counts, recorded } = await appWith({ validators: {}, serializers: {} })
   t.teardown(() => app.close())
@@ -40,10 +48,7 @@ t.test('without a table, each schema is compiled as Fastify would and recorded',
 })
 
 t.test('a recorded schema is taken from the table, not compiled', async (t) => {
-  const recorded: CompileInput[] = []
-  const first = await appWith({ validators: {}, serializers: {} }, recorded)
-  await first.app.close()
-  const [validator, serializer] = recorded as [CompileInput, CompileInput]
+  const [validator, serializer] = (await recordedInputs()) as [CompileInput, CompileInput]
   const calls: string[] = []
   const table: Precompiled = {
     validators: {
@@ -81,9 +86,7 @@ t.test('a recorded schema is taken from the table, not compiled', async (t) => {
 })
 
 t.test('an edited schema misses a stale table and is compiled afresh', async (t) => {
-  const recorded: CompileInput[] = []
-  const first = await appWith({ validators: {}, serializers: {} }, recorded)
-  await first.app.close()
+  const recorded = await recordedInputs()
   const stale: Precompiled = {
     validators: Object.fromEntries(
       recorded.map((r) => [
