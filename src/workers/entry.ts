@@ -10,10 +10,13 @@ import { WORKER_NICE } from '../cpu.js'
 // Workers share the process's CPU quota with the event loop: at the lowest priority a worker
 // runs on what the event loop leaves, so a render does not delay /healthz. On Linux the nice
 // value is per thread: this lowers only this one (Node's own start of the thread runs before).
-try {
-  setPriority(WORKER_NICE)
-} catch {
-  // Not allowed or not supported here: the worker runs at the process's priority.
+// Elsewhere it is the whole process's, the event loop's too: left alone.
+if (process.platform === 'linux') {
+  try {
+    setPriority(WORKER_NICE)
+  } catch {
+    // Not allowed here: the worker runs at the process's priority.
+  }
 }
 
 export interface TaskMessage {
