@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { AjvCompiler } from '@fastify/ajv-compiler'
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import { createRequire } from 'node:module'
+import type * as AjvCompilerModule from '@fastify/ajv-compiler'
+import type * as SerializerModule from '@fastify/fast-json-stringify-compiler'
 import type { FastifyServerOptions } from 'fastify'
 import { precompiled } from './route-compilers.precompiled.js'
 
@@ -33,6 +34,15 @@ export interface CompileCounts {
   compiled: number
 }
 
+/**
+ * Fastify's own compilers, loaded on the first schema the build did not compile: loading Ajv
+ * alone was ~10 ms of CPU at start, which a bundle whose schemas all came built never needs.
+ */
+const load = createRequire(import.meta.url)
+const ajvCompiler = () => (load('@fastify/ajv-compiler') as typeof AjvCompilerModule).AjvCompiler()
+const serializerCompiler = () =>
+  (load('@fastify/fast-json-stringify-compiler') as typeof SerializerModule).SerializerSelector()
+
 /** Identifies a compilation by everything its code depends on. */
 export function compileKey(schema: unknown, context: string): string {
   return createHash('sha256').update(context).update(JSON.stringify(schema)).digest('base64url')
@@ -55,7 +65,7 @@ export function routeCompilers(
   const precompiledFirst = <Made>(
     kind: CompileInput['kind'],
     made: Readonly<Record<string, () => Made>>,
-    compiler: (externalSchemas: never, options: never) => (route: never) => Made,
+    compilers: () => (externalSchemas: never, options: never) => (route: never) => Made,
   ) => {
     return (externalSchemas: unknown, options: unknown) => {
       const context = `${kind} ${JSON.stringify(externalSchemas)} ${JSON.stringify(options)}`
@@ -69,14 +79,14 @@ export function routeCompilers(
         }
         counts.compiled++
         onCompile?.({ kind, key, schema: route.schema, externalSchemas, options })
-        compile ??= compiler(externalSchemas as never, options as never)
+        compile ??= compilers()(externalSchemas as never, options as never)
         return compile(route as never)
       }
     }
   }
   const compilersFactory = {
-    buildValidator: precompiledFirst('validator', table.validators, AjvCompiler()),
-    buildSerializer: precompiledFirst('serializer', table.serializers, SerializerSelector()),
+    buildValidator: precompiledFirst('validator', table.validators, ajvCompiler),
+    buildSerializer: precompiledFirst('serializer', table.serializers, serializerCompiler),
   } as unknown as CompilersFactory
   return { compilersFactory, counts }
 }
