@@ -1,8 +1,10 @@
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import { processTree, rss } from '../../bench/proc.js'
 import { Box, boxSupport } from '../../scripts/box.js'
+import { planMemory, v8Flags } from '../../src/memory.js'
 import { testDatabase } from '../helpers/database.js'
-import { BOOTSTRAP, collectLines, freePort, ROOT } from '../helpers/process.js'
+import { collectLines, freePort, ROOT } from '../helpers/process.js'
 import { waitFor } from '../helpers/workers.js'
 import { get } from './load.js'
 
@@ -40,8 +42,8 @@ export interface BoxedServer {
 }
 
 /**
- * Starts the production build (`node dist/scripts/start.js`, or APP_ROOT's, to measure another
- * checkout) inside a box of `memoryMb` (CPU unthrottled unless `cpus` says otherwise: most of
+ * Starts the production bundle as render.yaml does (`node <the plan's flags> dist/app/start.js`,
+ * or APP_ROOT's, to measure another checkout) inside a box of `memoryMb` (CPU unthrottled unless `cpus` says otherwise: most of
  * these tests are about memory) with a fresh database, and waits for its first 200 on /healthz.
  * Stopped and removed with the test.
  */
@@ -55,7 +57,9 @@ export async function startBoxedServer(
   const { url: databaseUrl } = await testDatabase(t)
   const port = await freePort()
   const root = process.env.APP_ROOT ?? ROOT
-  const child = box.spawn(process.execPath, [BOOTSTRAP.replace(ROOT, root)], {
+  const bootstrap = join(root, 'dist', 'app', 'start.js')
+  const flags = v8Flags(planMemory({ envLimitMb: memoryMb }))
+  const child = box.spawn(process.execPath, [...flags, bootstrap], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
