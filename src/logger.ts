@@ -85,6 +85,12 @@ interface Destination {
   once?(event: 'drain', listener: () => void): unknown
 }
 
+/** Starts writing what the buffer holds now, without waiting for it to fill (start-up lines). */
+export function flushLogs(log: FastifyBaseLogger): void {
+  const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
+  if ((stream?._len ?? 0) > 0 && !stream?._writing) stream?.flush?.()
+}
+
 /**
  * Resolves once every line given to the logger has reached stdout, or after `timeoutMs`.
  * pino's destination writes asynchronously and never blocks on a full stdout pipe; at exit it
@@ -92,8 +98,8 @@ interface Destination {
  * lost. So whoever ends the process waits for this first.
  */
 export function logsWritten(log: FastifyBaseLogger, timeoutMs: number): Promise<void> {
+  flushLogs(log)
   const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
-  if ((stream?._len ?? 0) > 0 && !stream?._writing) stream?.flush?.()
   if (!stream?._writing || typeof stream.once !== 'function') return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs)

@@ -16,6 +16,7 @@ import { testDatabase } from '../helpers/database.js'
 import { untracked } from '../helpers/nested.js'
 import { collectLines, freePort, ROOT } from '../helpers/process.js'
 import { redis } from '../helpers/services.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** The platform's allowances (DESIGN.md): each health check request times out after 5 s, ... */
 const HEALTH_CHECK_TIMEOUT_MS = 5000
@@ -169,6 +170,12 @@ t.test(
       `first 200 on ${web.healthCheckPath} ${Date.now() - started} ms after the start command`,
     )
     // Bound to 0.0.0.0, Fastify lists every interface's address; loopback alone fails on Render.
+    // The lines are written asynchronously: wait for them rather than read what arrived so far.
+    await waitFor(
+      () => lines.some((l) => l.includes('listening on http://')),
+      'listening lines',
+      30_000,
+    )
     const listening = lines.filter((l) => l.includes('listening on http://'))
     t.ok(
       listening.some((l) => !/127\.0\.0\.1|\[::1\]|localhost/.test(l)),
