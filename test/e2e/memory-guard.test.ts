@@ -20,10 +20,16 @@ t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t
   )
   // Start-up garbage can hold RSS over this small limit's threshold until the post-start GC
   // and under-pressure's next sample: wait for that state to pass rather than race it.
-  await waitFor(
-    async () => (await fetch(`${proc.url}/__test/work`)).status === 200,
-    'served before the leak',
-  )
+  let last = ''
+  await waitFor(async () => {
+    const res = await fetch(`${proc.url}/__test/work`)
+    last = `${res.status} ${await res.text()}`
+    return res.status === 200
+  }, 'served before the leak').catch(async (error: Error) => {
+    // Say why it never served: the last answer and the memory figures shedding reads.
+    const memory = (await getStatus(proc.url).catch(() => undefined))?.memory
+    throw new Error(`${error.message}; last answer ${last}; memory ${JSON.stringify(memory)}`)
+  })
   t.equal((await post(`${proc.url}/__test/leak?kind=buffer&mb=48`)).status, 200)
   // under-pressure samples memory on an interval: wait for the state, however long it takes.
   let shed: Response | undefined
