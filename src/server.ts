@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { type AppOptions, buildApp } from './app.js'
 import { loadConfigOrExit } from './config-or-exit.js'
-import { flushLogs, logsWritten } from './logger.js'
+import { logsWritten } from './logger.js'
 import { describePlan, planMemory, readLimitInputs } from './memory.js'
 
 /**
@@ -74,8 +74,6 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
     port: config.PORT,
     listenTextResolver: (a) => `listening on ${a}`,
   })
-  // Start-up lines go out now, not when the log buffer fills: a deploy log shows them at once.
-  flushLogs(app.log)
 
   // Warm the request path once, then drop start-up garbage so idle RSS starts low, once the
   // server has had no request for a moment: the full GC costs ~100 ms of CPU, a second at 0.1
@@ -96,12 +94,10 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
         },
         'ready (after post-start gc)',
       )
-      flushLogs(app.log)
     }, POST_START_GC_IDLE_MS).unref()
     app.server.on('request', onRequest)
   } else {
     app.log.info({ routeSchemas: app.routeSchemas }, 'ready')
-    flushLogs(app.log)
   }
 }
 
