@@ -2,7 +2,12 @@ import type { Test } from 'tap'
 
 /** The parts of GET /status that process tests read. */
 export interface StatusBody {
-  memory: { heapSizeLimitBytes: number; underPressure: boolean; usageMb: { rss: number } }
+  memory: {
+    heapSizeLimitBytes: number
+    underPressure: boolean
+    usageMb: { rss: number }
+    plan: { shedRssBytes: number }
+  }
   [section: string]: unknown
 }
 
