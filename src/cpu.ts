@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
+import { ownCgroupPaths, readOptional } from './cgroup.js'
 
 /**
  * The CPU this process may use, as a share of one core (0.1 on the free tier: a CFS quota of
@@ -25,26 +25,6 @@ function share(quota: string | undefined, period: string | undefined): number | 
   return Number.isFinite(cpus) && cpus > 0 ? cpus : undefined
 }
 
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
-/** This process's cgroup path for the cpu controller: `0::/path` (v2), `N:...cpu...:/path` (v1). */
-function ownCpuPaths(procCgroup: string | undefined): { v1: string; v2: string } {
-  const paths = { v1: '/', v2: '/' }
-  for (const line of procCgroup?.split('\n') ?? []) {
-    const [id, controllers, path] = line.split(':')
-    if (path === undefined) continue
-    if (id === '0' && controllers === '') paths.v2 = path
-    else if (controllers?.split(',').includes('cpu')) paths.v1 = path
-  }
-  return paths
-}
-
 /** The smallest quota from `path` up to the hierarchy's root (a parent's quota binds too). */
 function tightest(path: string, quotaAt: (dir: string) => number | undefined) {
   let best: number | undefined
@@ -62,7 +42,7 @@ export function readCpuQuota(
   procCgroup = '/proc/self/cgroup',
   cores = availableParallelism(),
 ): CpuQuota {
-  const own = ownCpuPaths(readOptional(procCgroup))
+  const own = ownCgroupPaths(readOptional(procCgroup), 'cpu')
   const v2 = tightest(own.v2, (dir) => parseCpuMax(readOptional(join(cgroupRoot, dir, 'cpu.max'))))
   const v1 = tightest(own.v1, (dir) =>
     share(

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { ownCgroupPaths, readOptional } from './cgroup.js'
 
 /**
  * The memory plan: one number (the container limit) in, every memory budget out.
@@ -164,29 +164,6 @@ export function v8Flags(plan: Pick<MemoryPlan, 'oldSpaceMb' | 'semiSpaceMb'>): s
   ]
 }
 
-function readOptional(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * This process's cgroup path in each version, from /proc/self/cgroup: `0::/path` (v2) and
- * `N:...memory...:/path` (v1). A box made by scripts/box.ts is such a path, not the root.
- */
-export function ownCgroupPaths(procCgroup: string | undefined): { v1: string; v2: string } {
-  const paths = { v1: '/', v2: '/' }
-  for (const line of procCgroup?.split('\n') ?? []) {
-    const [id, controllers, path] = line.split(':')
-    if (path === undefined) continue
-    if (id === '0' && controllers === '') paths.v2 = path
-    else if (controllers?.split(',').includes('memory')) paths.v1 = path
-  }
-  return paths
-}
-
 /**
  * The tightest limit from a cgroup up to its hierarchy's root (a parent's limit binds its
  * children too): the raw text of the smallest usable value, else of the first file found.
@@ -215,7 +192,7 @@ export function readLimitInputs(
   cgroupRoot = '/sys/fs/cgroup',
   procCgroup = '/proc/self/cgroup',
 ): LimitInputs {
-  const own = ownCgroupPaths(readOptional(procCgroup))
+  const own = ownCgroupPaths(readOptional(procCgroup), 'memory')
   return {
     envLimitMb,
     cgroupV2: tightestLimit(cgroupRoot, own.v2, 'memory.max'),

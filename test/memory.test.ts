@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import t from 'tap'
+import { ownCgroupPaths } from '../src/cgroup.js'
 import {
   DEFAULT_LIMIT_MB,
   describePlan,
-  ownCgroupPaths,
   parseCgroupBytes,
   parseLimitMb,
   planMemory,
@@ -114,8 +114,8 @@ t.test("reads the limit of this process's own cgroup, the tightest up to the roo
   }
   t.same(nested('v1-nested'), ['cgroup v1', 256], 'v1: the box below the root')
   t.same(nested('v2-nested'), ['cgroup v2', 512], "v2: a parent's limit binds the child")
-  t.same(ownCgroupPaths('12:memory,foo:/a/b\n0::/c\n'), { v1: '/a/b', v2: '/c' })
-  t.same(ownCgroupPaths(undefined), { v1: '/', v2: '/' })
+  t.same(ownCgroupPaths('12:memory,foo:/a/b\n0::/c\n', 'memory'), { v1: '/a/b', v2: '/c' })
+  t.same(ownCgroupPaths(undefined, 'memory'), { v1: '/', v2: '/' })
 })
 
 t.test('the bootstrap reads MEMORY_LIMIT_MB by the same rule as config', async (t) => {
