@@ -18,7 +18,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { builtinModules, createRequire } from 'node:module'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -27,6 +27,12 @@ import { AjvCompiler, AjvReference } from '@fastify/ajv-compiler'
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild'
 import fastJsonStringify from 'fast-json-stringify'
 import type { CompileInput } from '../src/route-compilers.js'
+import {
+  BUILTIN,
+  builtinsWithoutFacade,
+  ioredisCommandsInDictionaryMode,
+  unusedBuiltinsOnFirstUse,
+} from './build-start-up.js'
 
 /** Where the bundle goes; `--out <dir>` (inside the repository: it finds package.json above). */
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'dist/app' } } })
@@ -153,46 +159,6 @@ function precompiledRouteSchemas(contents: string): Plugin {
   }
 }
 
-const BUILTIN = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]))
-
-/**
- * Node's built-in modules without their ES module facade. `import { x } from 'node:fs'` makes
- * Node build the facade, which reads every export, lazy ones too (fs's streams, util's parseArgs,
- * net's BlockList...): ~10 ms of CPU at start, 0.1 s at 0.1 CPU. Here each import becomes the
- * CommonJS module from process.getBuiltinModule, one export per name, each dropped from the
- * bundle unless something uses it.
- */
-const builtinsWithoutFacade: Plugin = {
-  name: 'builtins-without-facade',
-  setup(build) {
-    // Only ES imports: require() of a built-in is already the CommonJS module.
-    build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, ({ path, kind }) =>
-      kind === 'import-statement' && BUILTIN.has(path)
-        ? { path: path.replace(/^node:/, ''), namespace: 'builtin' }
-        : undefined,
-    )
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => {
-      // Lazy exports (accessors) are left out: a namespace import would read them all at start.
-      // Importing one by name fails the build; `m.name` on the default export still works.
-      const exports = Object.getOwnPropertyDescriptors(createRequire(import.meta.url)(path))
-      const names = Object.entries(exports)
-        .filter(([name, d]) => 'value' in d && /^[A-Za-z_][\w$]*$/.test(name))
-        .map(([name]) => name)
-      return {
-        contents: [
-          `const $builtin = process.getBuiltinModule(${JSON.stringify(`node:${path}`)})`,
-          'const $get = (name) => $builtin[name]',
-          'export default $builtin',
-          ...names.map(
-            (name) => `export const ${name} = /* @__PURE__ */ $get(${JSON.stringify(name)})`,
-          ),
-        ].join('\n'),
-        loader: 'js',
-      }
-    })
-  },
-}
-
 async function filesUnder(dir: string, suffix: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
   return entries
@@ -252,7 +218,13 @@ async function buildApp() {
     outbase: 'src',
     banner: { js: REQUIRE_SHIM },
     external: EXTERNAL,
-    plugins: [schemasAsJson, precompiledRouteSchemas(routeSchemas), builtinsWithoutFacade],
+    plugins: [
+      schemasAsJson,
+      precompiledRouteSchemas(routeSchemas),
+      builtinsWithoutFacade,
+      unusedBuiltinsOnFirstUse,
+      ioredisCommandsInDictionaryMode,
+    ],
     metafile: true,
     logLevel: 'warning',
   }
