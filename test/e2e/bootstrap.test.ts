@@ -48,7 +48,7 @@ t.test('bootstrap applies the plan: V8 heap limit matches MEMORY_LIMIT_MB=256', 
   if (hasExecve) {
     t.match(
       cmdline(pid).join(' '),
-      /--max-old-space-size=128 --max-semi-space-size=4 --expose-gc .*dist\/src\/server\.js/,
+      /--max-old-space-size=128 --max-semi-space-size=4 --min-semi-space-size=4 --expose-gc .*dist\/src\/server\.js/,
       'the bootstrap process became the server',
     )
     t.same(childPids(pid), [], 'exactly one resident process')
