@@ -1,33 +1,60 @@
-import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { DependencyUnavailableError } from '../errors.js'
+import { PressureGauge } from '../pressure.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** RSS, heap and event-loop delay as load shedding last read them, and why it sheds now. */
+    pressure: PressureGauge
+  }
+  interface FastifyContextConfig {
+    /** false: the route keeps answering while the process sheds load. */
+    shedding?: boolean
+  }
+}
+
+export interface LoadSheddingOptions {
+  /** How often RSS, heap and event-loop delay are read (tests shorten it). */
+  sampleMs?: number
+}
+
+const SAMPLE_MS = 1000
 const RETRY_AFTER_SECONDS = 10
 
 /**
  * Sheds load with 503 + Retry-After before the kernel kills the process: thresholds come from
- * the memory plan (RSS and heap) plus event-loop delay. Routes opt out with `config.shedding: false`
- * (liveness must keep answering while the process sheds).
+ * the memory plan (RSS and heap) plus event-loop delay (EVENT_LOOP_DELAY_MAX_MS), read once a
+ * second (src/pressure.ts). Routes opt out with `config.shedding: false` (liveness must keep
+ * answering while the process sheds).
  */
-async function loadShedding(app: FastifyInstance) {
+async function loadShedding(app: FastifyInstance, options: LoadSheddingOptions) {
   const plan = app.memoryPlan
   // An assumed limit (none detected, none configured) guards nothing: no OOM killer waits at
   // 512 MB on a laptop, and the embedded database alone can pass that. The heap limit is real.
   const rssIsLimited = plan.source !== 'default'
   if (!rssIsLimited) app.log.info('no memory limit detected: shedding by heap and event loop only')
-  await app.register(underPressure, {
-    maxRssBytes: rssIsLimited ? plan.shedRssBytes : 0,
-    maxHeapUsedBytes: plan.shedHeapUsedBytes,
-    maxEventLoopDelay: app.config.EVENT_LOOP_DELAY_MAX_MS,
-    retryAfter: RETRY_AFTER_SECONDS,
-    message: 'Server under pressure, retry later',
+  const sampleMs = options.sampleMs ?? SAMPLE_MS
+  const gauge = new PressureGauge(
+    {
+      maxRssBytes: rssIsLimited ? plan.shedRssBytes : 0,
+      maxHeapUsedBytes: plan.shedHeapUsedBytes,
+      maxEventLoopDelayMs: app.config.EVENT_LOOP_DELAY_MAX_MS,
+    },
+    sampleMs,
+    () => process.memoryUsage(),
+  )
+  // The first sample one interval after start, as every later one: start-up's own garbage is
+  // not a reason to refuse the first requests.
+  const timer = setInterval(() => gauge.sample(), sampleMs).unref()
+  app.decorate('pressure', gauge)
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { pressure } = gauge
+    if (pressure === undefined || request.routeOptions.config.shedding === false) return done()
+    done(new DependencyUnavailableError(pressure.dependency, pressure.message, RETRY_AFTER_SECONDS))
   })
-  // under-pressure lets a route's own pressureHandler decide; returning undefined lets it through.
-  app.addHook('onRoute', (route) => {
-    if ((route.config as { shedding?: boolean } | undefined)?.shedding === false) {
-      route.config = { ...route.config, pressureHandler: () => undefined } as typeof route.config
-    }
-  })
+  app.addHook('onClose', async () => clearInterval(timer))
 }
 
-export default fp(loadShedding, { name: 'load-shedding', dependencies: ['probes'] })
+export default fp(loadShedding, { name: 'load-shedding', dependencies: ['errors'] })

@@ -2,13 +2,6 @@ import { getHeapStatistics } from 'node:v8'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Healthz, Readiness, Status, StatusHeaders, Unauthorized } from './health.schemas.js'
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** false: the route keeps answering while the process sheds load. */
-    shedding?: boolean
-  }
-}
-
 const MB = 1024 * 1024
 const toMb = (bytes: number) => Math.round((bytes / MB) * 10) / 10
 
@@ -85,9 +78,9 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
             heapLimit: toMb(heap.heap_size_limit),
           },
           heapSizeLimitBytes: heap.heap_size_limit,
-          underPressure: app.isUnderPressure(),
-          // Mean event-loop delay over the last second (ms), as load shedding sees it.
-          eventLoopDelayMs: Math.round(app.memoryUsage().eventLoopDelay * 10) / 10,
+          underPressure: app.pressure.pressure !== undefined,
+          // How late load shedding's last once-a-second sample ran (ms): what it sheds on.
+          eventLoopDelayMs: Math.round(app.pressure.readings.eventLoopDelayMs * 10) / 10,
         },
         ...(await app.probes.status()),
       }

@@ -20,7 +20,7 @@ t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t
     MEMORY_UNDER_TEST,
   )
   // Start-up garbage can hold RSS over this small limit's threshold until the post-start GC
-  // and under-pressure's next sample: wait for that state to pass rather than race it.
+  // and load shedding's next sample: wait for that state to pass rather than race it.
   let last = ''
   await waitFor(async () => {
     const res = await fetch(`${proc.url}/__test/work`)
@@ -39,7 +39,7 @@ t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t
     t.equal((await post(`${proc.url}/__test/leak?kind=buffer&mb=${mb}`)).status, 200)
     toLeak -= mb
   }
-  // under-pressure samples memory on an interval: wait for the state, however long it takes.
+  // Load shedding samples memory once a second: wait for the state, however long it takes.
   let shed: Response | undefined
   await waitFor(async () => {
     const res = await fetch(`${proc.url}/__test/work`)
@@ -48,7 +48,12 @@ t.test('over the RSS threshold: 503 + Retry-After, /healthz still 200', async (t
   }, 'requests to be shed')
   t.ok(shed, 'requests are shed')
   t.equal(shed?.headers.get('retry-after'), '10')
-  t.match(await shed?.json(), { statusCode: 503, error: 'Service Unavailable' })
+  t.match(await shed?.json(), {
+    statusCode: 503,
+    error: 'Service Unavailable',
+    dependency: 'memory',
+    message: /RSS .* is over/,
+  })
   t.equal((await fetch(`${proc.url}/healthz`)).status, 200, 'liveness keeps answering')
   const status = await getStatus(proc.url)
   t.equal(status.memory.underPressure, true)
