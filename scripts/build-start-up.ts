@@ -78,6 +78,7 @@ export const unusedBuiltinsOnFirstUse: Plugin = {
   },
 }
 
+// redis-only: start
 const IOREDIS_COMMANDER = /[/\\]ioredis[/\\]built[/\\]utils[/\\]Commander\.js$/
 const COMMAND_LOOP = 'const commands = commands_1.list.filter('
 
@@ -106,3 +107,4 @@ export const ioredisCommandsInDictionaryMode: Plugin = {
     })
   },
 }
+// redis-only: end

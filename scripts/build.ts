@@ -30,7 +30,7 @@ import type { CompileInput } from '../src/route-compilers.js'
 import {
   BUILTIN,
   builtinsWithoutFacade,
-  ioredisCommandsInDictionaryMode,
+  ioredisCommandsInDictionaryMode, // redis-only
   unusedBuiltinsOnFirstUse,
 } from './build-start-up.js'
 
@@ -223,7 +223,7 @@ async function buildApp() {
       precompiledRouteSchemas(routeSchemas),
       builtinsWithoutFacade,
       unusedBuiltinsOnFirstUse,
-      ioredisCommandsInDictionaryMode,
+      ioredisCommandsInDictionaryMode, // redis-only
     ],
     metafile: true,
     logLevel: 'warning',
