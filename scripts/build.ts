@@ -27,12 +27,8 @@ import { AjvCompiler, AjvReference } from '@fastify/ajv-compiler'
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild'
 import fastJsonStringify from 'fast-json-stringify'
 import type { CompileInput } from '../src/route-compilers.js'
-import {
-  BUILTIN,
-  builtinsWithoutFacade,
-  ioredisCommandsInDictionaryMode, // redis-only
-  unusedBuiltinsOnFirstUse,
-} from './build-start-up.js'
+import { BUILTIN, builtinsWithoutFacade, unusedBuiltinsOnFirstUse } from './build-start-up.js'
+import { ioredisCommandsInDictionaryMode } from './build-start-up-redis.js' // redis-only
 
 /** Where the bundle goes; `--out <dir>` (inside the repository: it finds package.json above). */
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'dist/app' } } })

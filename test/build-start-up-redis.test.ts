@@ -1,5 +1,5 @@
 /**
- * The build's ioredis plugin (scripts/build-start-up.ts): the commands still work on the
+ * The build's ioredis plugin (scripts/build-start-up-redis.ts): the commands still work on the
  * dictionary-mode prototype, and an ioredis whose Commander.js changed fails the build instead of
  * shipping unchanged.
  */
@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ioredisCommandsInDictionaryMode } from '../scripts/build-start-up.js'
+import { ioredisCommandsInDictionaryMode } from '../scripts/build-start-up-redis.js'
 import { bundle, runBundle } from './helpers/bundle.js'
 
 t.test("ioredis's commands still work on its dictionary-mode prototype", async (t) => {
