@@ -6,7 +6,7 @@ import { RedisL2 } from '../src/cache/redis-l2.js' // redis-only
 import { buildTestApp } from './helpers/app.js'
 import { cachedApp, eventually } from './helpers/cache.js'
 import { testDatabase } from './helpers/database.js'
-import { randomPrefix, testClient } from './helpers/redis.js' // redis-only
+import { acquainted, randomPrefix, testClient } from './helpers/redis.js' // redis-only
 import { redis as redisService } from './helpers/services.js' // redis-only
 
 const service = await redisService() // redis-only
@@ -203,6 +203,7 @@ t.test('with Redis (L1 + L2)', { skip: service.skip ?? false }, async (t) => {
     const env = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, CACHE_L2_MAX_VALUE_BYTES: '4096' }
     const a = await cachedApp(t, env)
     const b = await cachedApp(t, env)
+    await acquainted(a, b)
     t.equal((await a.get('queries', 'x')).source, 'miss')
     t.equal(
       await probe.exists(`${prefix}:queries:k:x`),
@@ -235,6 +236,7 @@ t.test('with Redis (L1 + L2)', { skip: service.skip ?? false }, async (t) => {
     const env = { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix() }
     const a = await cachedApp(t, env)
     const b = await cachedApp(t, env)
+    await acquainted(a, b)
     for (const id of ['note-1', 'note-2', 'list-a']) {
       await a.get('queries', id)
       t.equal((await b.get('queries', id)).source, 'l2')

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import { freePort } from './process.js'
+import { waitFor } from './wait.js'
 
 /** A key prefix / channel / connection-name prefix of its own for one test. */
 export const randomPrefix = () => `t${randomBytes(5).toString('hex')}`
@@ -110,3 +111,19 @@ export async function hungRedis(t: Test): Promise<string> {
   })
   return `redis://127.0.0.1:${(server.address() as { port: number }).port}`
 }
+
+/**
+ * Waits until each of these instances (same REDIS_KEY_PREFIX) has met every other: on meeting a
+ * peer an instance clears its L1 (invalidations may have been missed), so an assertion on L1
+ * made before that can see it emptied, on a busy machine, by a heartbeat check in between.
+ */
+export async function acquainted(...apps: Array<{ stats: () => Promise<CacheStats> }>) {
+  await waitFor(async () => {
+    for (const app of apps) {
+      if ((await app.stats()).coherence?.peers !== apps.length - 1) return false
+    }
+    return true
+  }, 'the instances to meet each other')
+}
+
+type CacheStats = { coherence?: { peers: number } }
