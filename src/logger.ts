@@ -34,10 +34,7 @@ function sharedStdout(): pino.DestinationStream {
 
 export function bufferedStdout(): pino.DestinationStream {
   const stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES })
-  const buffered = stream as unknown as Destination
-  setInterval(() => {
-    if ((buffered._len ?? 0) > 0 && !buffered._writing) buffered.flush?.()
-  }, LOG_FLUSH_MS).unref()
+  setInterval(() => startWriting(stream as unknown as Destination), LOG_FLUSH_MS).unref()
   return stream
 }
 
@@ -85,9 +82,8 @@ interface Destination {
   once?(event: 'drain', listener: () => void): unknown
 }
 
-/** Starts writing what the buffer holds now, without waiting for it to fill (start-up lines). */
-export function flushLogs(log: FastifyBaseLogger): void {
-  const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
+/** Starts writing what the buffer holds now, without waiting for it to fill. */
+function startWriting(stream: Destination | undefined): void {
   if ((stream?._len ?? 0) > 0 && !stream?._writing) stream?.flush?.()
 }
 
@@ -98,8 +94,8 @@ export function flushLogs(log: FastifyBaseLogger): void {
  * lost. So whoever ends the process waits for this first.
  */
 export function logsWritten(log: FastifyBaseLogger, timeoutMs: number): Promise<void> {
-  flushLogs(log)
   const stream = (log as unknown as Record<symbol, Destination | undefined>)[pino.symbols.streamSym]
+  startWriting(stream)
   if (!stream?._writing || typeof stream.once !== 'function') return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs)
