@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { DependencyUnavailableError } from '../errors.js'
-import { PressureGauge } from '../pressure.js'
+import { type Pressure, PressureGauge } from '../pressure.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,10 +49,21 @@ async function loadShedding(app: FastifyInstance, options: LoadSheddingOptions) 
   const timer = setInterval(() => gauge.sample(), sampleMs).unref()
   app.decorate('pressure', gauge)
 
+  // One error per sample over a limit, not one per refused request: under overload each new
+  // Error would capture a stack trace for every request turned away.
+  let refusal: { pressure: Pressure; error: DependencyUnavailableError } | undefined
   app.addHook('onRequest', (request, _reply, done) => {
     const { pressure } = gauge
     if (pressure === undefined || request.routeOptions.config.shedding === false) return done()
-    done(new DependencyUnavailableError(pressure.dependency, pressure.message, RETRY_AFTER_SECONDS))
+    if (refusal?.pressure !== pressure) {
+      const error = new DependencyUnavailableError(
+        pressure.dependency,
+        pressure.message,
+        RETRY_AFTER_SECONDS,
+      )
+      refusal = { pressure, error }
+    }
+    done(refusal.error)
   })
   app.addHook('onClose', async () => clearInterval(timer))
 }
