@@ -10,6 +10,7 @@ import errors from '../src/plugins/errors.js'
 import loadShedding from '../src/plugins/load-shedding.js'
 import { PressureGauge, type PressureLimits } from '../src/pressure.js'
 import { testConfig, testPlan } from './helpers/config.js'
+import { waitFor } from './helpers/wait.js'
 
 const MB = 1024 * 1024
 const NONE: PressureLimits = { maxRssBytes: 0, maxHeapUsedBytes: 0, maxEventLoopDelayMs: 0 }
@@ -82,10 +83,10 @@ async function shedApp(t: Test, env: Record<string, string>, plan: Partial<Memor
 /** GET /work until it answers other than `status`; the gauge samples every 20 ms. */
 async function workUntilNot(app: Awaited<ReturnType<typeof shedApp>>, status: number) {
   let res = await app.inject('/work')
-  for (let i = 0; res.statusCode === status && i < 500; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    res = await app.inject('/work')
-  }
+  await waitFor(async () => {
+    if (res.statusCode === status) res = await app.inject('/work')
+    return res.statusCode !== status
+  }, `GET /work to answer other than ${status}`)
   return res
 }
 
@@ -111,9 +112,7 @@ t.test('over the RSS limit only when the limit was configured or detected', asyn
   const configured = await shedApp(t, {}, { shedRssBytes: 1 })
   t.match((await workUntilNot(configured, 200)).json(), { dependency: 'memory', message: /RSS/ })
   const assumed = await shedApp(t, {}, { shedRssBytes: 1, source: 'default' })
-  for (let i = 0; assumed.pressure.readings.rssBytes === 0 && i < 500; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+  await waitFor(() => assumed.pressure.readings.rssBytes > 0, 'the first sample')
   t.ok(assumed.pressure.readings.rssBytes > 1, 'sampled, over the limit')
   t.equal((await assumed.inject('/work')).statusCode, 200, 'an assumed limit guards nothing')
 })
