@@ -1,7 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  onSendHookHandler,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { DependencyUnavailableError } from '../errors.js'
 import { type Lease, MemoryBudget } from '../memory-budget.js'
+import { hookFirst } from '../route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,12 +49,13 @@ interface Leased {
  * written (a stream by its declared content-length: see declaredLength). What does not fit gets
  * 503 + Retry-After; the bytes are held until the response is sent (or the client goes away),
  * which is when the memory they stand for can be collected. Routes with `config.shedding: false`
- * (the probes) are never counted or refused.
+ * (the probes) are never counted or refused, nor are the small answers of routes added before
+ * this plugin and of no route at all (404).
  */
 async function memoryBudget(app: FastifyInstance) {
   const { memoryPlan: plan } = app
   const budget = new MemoryBudget(plan.inFlightBytes, plan.shedHeapUsedBytes)
-  const bodyLimit = app.initialConfig.bodyLimit ?? 0
+  const serverBodyLimit = app.initialConfig.bodyLimit ?? 0
   app.decorate('memoryBudget', budget)
   app.probes.addStatus('memoryBudget', () => budget.status())
   app.decorateRequest(kLease as unknown as string, null)
@@ -80,23 +88,23 @@ async function memoryBudget(app: FastifyInstance) {
     if (reply !== null) reserve(leased, reply, bytes, 'a load')
   })
 
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.routeOptions.config.shedding === false) return done()
-    const leased = request as FastifyRequest & Leased
-    leased[kReply] = reply
-    const bytes = bodyBytes(request, bodyLimit)
-    if (bytes === 0) return done()
-    try {
-      reserve(leased, reply, bytes, 'a request body')
-      done()
-    } catch (error) {
-      done(error as Error)
+  const admitBody =
+    (bodyLimit: number): onRequestHookHandler =>
+    (request, reply, done) => {
+      const leased = request as FastifyRequest & Leased
+      leased[kReply] = reply
+      const bytes = bodyBytes(request, bodyLimit)
+      if (bytes === 0) return done()
+      try {
+        reserve(leased, reply, bytes, 'a request body')
+        done()
+      } catch (error) {
+        done(error as Error)
+      }
     }
-  })
 
-  app.addHook('onSend', (request, reply, payload, done) => {
+  const admitResponse: onSendHookHandler = (request, reply, payload, done) => {
     const leased = request as FastifyRequest & Leased
-    if (leased[kReply] === null) return done(null, payload)
     const bytes = payloadBytes(payload, reply)
     const lease = leased[kLease]
     if (lease === null && bytes < UNLEASED_RESPONSE_BYTES) return done(null, payload)
@@ -111,6 +119,13 @@ async function memoryBudget(app: FastifyInstance) {
     } catch (error) {
       done(error as Error)
     }
+  }
+
+  // Decided per route when it is added: the probes (`shedding: false`) get neither hook.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.shedding === false) return
+    route.onRequest = hookFirst(route.onRequest, admitBody(route.bodyLimit ?? serverBodyLimit))
+    route.onSend = hookFirst(route.onSend, admitResponse)
   })
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import fp from 'fastify-plugin'
 import { clientKey } from '../rate-limit/client-key.js'
 import { type Batch, WindowCounters } from '../rate-limit/counter.js'
+import { hookFirst } from '../route-hooks.js'
 
 /** Routes under this prefix are limited; everything else (/healthz, /readyz, /status) never. */
 export const LIMITED_PREFIX = '/api'
@@ -104,9 +105,7 @@ async function rateLimiting(app: FastifyInstance) {
   }
 
   app.addHook('onRoute', (route) => {
-    if (!limited(route.url)) return
-    const own = route.onRequest
-    route.onRequest = own === undefined ? [limit] : [limit, ...(Array.isArray(own) ? own : [own])]
+    if (limited(route.url)) route.onRequest = hookFirst(route.onRequest, limit)
   })
   app.decorate('rateLimit', { sync } satisfies RateLimit)
   app.probes.addStatus('rateLimit', () => ({
