@@ -6,8 +6,12 @@ export interface BenchOptions {
   quick: boolean
   /** Seconds of measured load per scenario. */
   durationS: number
-  /** Seconds of unmeasured load before each scenario (JIT, caches, pools). */
-  warmupS: number
+  /**
+   * Seconds of CPU each server spends under unmeasured load before a scenario (JIT, caches,
+   * pools): wall time is this divided by the box's CPU share, so a throttled process warms as
+   * much as a free one.
+   */
+  warmupCpuS: number
   connections: number
   /** The box: CPU quota (share of one core) and memory limit of each server process. */
   cpus: number
@@ -59,7 +63,9 @@ Options:
   --no-box                 no cgroups: pin the server to CPU 0 and the load to CPU 1 instead
   --quick                  short smoke run (CI): 2 s per scenario, less data, one boot each
   --duration <s>           measured seconds per scenario (default 10; quick 2)
-  --warmup <s>             unmeasured seconds before each scenario (default 2; quick 0.5)
+  --warmup <s>             seconds of the server's CPU under unmeasured load before each scenario
+                           (default 5; quick 0.05); in a box this is s ÷ its CPU share of wall
+                           time (50 s at 0.1 CPU), so the JIT gets as far as on a free core
   --connections <n>        concurrent connections (default 10)
   --boots <n>              spawns per process for the cold-start and idle medians (default 3; quick 1)
   --scenario <names>       comma-separated subset (repeatable); see the list below
@@ -126,7 +132,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
   return {
     quick,
     durationS: positive('duration', v.duration, quick ? 2 : 10, 0.5),
-    warmupS: positive('warmup', v.warmup, quick ? 0.5 : 2, 0),
+    warmupCpuS: positive('warmup', v.warmup, quick ? 0.05 : 5, 0),
     connections: Math.floor(positive('connections', v.connections, 10)),
     cpus,
     memoryMb: Math.floor(positive('memory', v.memory, 512, 64)),

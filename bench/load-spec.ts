@@ -40,7 +40,7 @@ export interface LoadResult {
 }
 
 export type LoadEvent =
-  | { event: 'start' }
+  | { event: 'start'; warmup: LoadResult | undefined }
   | { event: 'tick'; responses: number }
   | { event: 'done'; result: LoadResult }
   | { event: 'error'; message: string }

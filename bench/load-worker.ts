@@ -132,8 +132,8 @@ function run(durationS: number, measured: boolean): Promise<LoadResult> {
 }
 
 try {
-  if (spec.warmupS > 0) await run(spec.warmupS, false)
-  emit({ event: 'start' })
+  const warmup = spec.warmupS > 0 ? await run(spec.warmupS, false) : undefined
+  emit({ event: 'start', warmup })
   emit({ event: 'done', result: await run(spec.durationS, true) })
 } catch (error) {
   emit({ event: 'error', message: (error as Error).message })

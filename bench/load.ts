@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import type { LoadEvent, LoadResult, LoadSpec } from './load-spec.js'
 
 export interface LoadHooks {
-  /** The measured part starts (after the warm-up). */
-  onStart(): void
+  /** The measured part starts, after the warm-up (its figures, when there was one). */
+  onStart(warmup: LoadResult | undefined): void
   /** Once a second: responses so far in the measured part. */
   onTick(responses: number): void
 }
@@ -37,7 +37,7 @@ export function runLoad(
       for (const line of lines) {
         if (!line.startsWith('{')) continue
         const event = JSON.parse(line) as LoadEvent
-        if (event.event === 'start') hooks.onStart()
+        if (event.event === 'start') hooks.onStart(event.warmup)
         else if (event.event === 'tick') hooks.onTick(event.responses)
         else if (event.event === 'done') result = event.result
         else failure = event.message

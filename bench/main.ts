@@ -96,6 +96,7 @@ export async function runBench(options: BenchOptions): Promise<number> {
     database: options.embedded
       ? 'embedded PGlite'
       : `local Postgres${redisUrl ? ' and Redis' : ', no Redis'}`,
+    warmupCpuS: options.warmupCpuS,
     processes: session.processes,
     scenarios: session.scenarios,
     targets: Object.fromEntries(

@@ -16,7 +16,10 @@ const over = (a: number | undefined, b: number | undefined) =>
 
 const REFERENCE = BASELINES.fastify.label
 const FLOOR = BASELINES.http.label
-const isBaseline = (p: ProcessResult) => p.label === REFERENCE || p.label === FLOOR
+const REPLAY = BASELINES.replay.label
+const isBaselineLabel = (label: string) =>
+  label === REFERENCE || label === FLOOR || label === REPLAY
+const isBaseline = (p: ProcessResult) => isBaselineLabel(p.label)
 export const reference = (result: Pick<BenchResult, 'processes'>) =>
   result.processes.find((p) => p.label === REFERENCE)
 
@@ -149,6 +152,20 @@ export function keyTable(result: BenchResult): string {
     rows.push(
       `| ${s.title}: CPU µs/request | | ${round(ref?.cpuMicrosPerRequest)} (/healthz) | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} |`,
     )
+    const warm = ref?.warmup
+    if (s.warmup && warm) {
+      rows.push(
+        `| ${s.title}: req/s while warming up (${round(s.warmup.seconds)} s) | | ${round(warm.requestsPerSecond)} (/healthz) | ${round(s.warmup.requestsPerSecond)} | ${times(over(s.warmup.requestsPerSecond, warm.requestsPerSecond))} |`,
+      )
+    }
+    const same = result.scenarios.find((r) => r.process === REPLAY && r.name === s.name && r.load)
+    if (!same?.load) continue
+    rows.push(
+      `| ${s.title}: req/s | | ${round(same.load.requestsPerSecond)} (same responses) | ${round(s.load.requestsPerSecond)} | ${times(over(s.load.requestsPerSecond, same.load.requestsPerSecond))} |`,
+    )
+    rows.push(
+      `| ${s.title}: CPU µs/request | | ${round(same.cpuMicrosPerRequest)} (same responses) | ${round(s.cpuMicrosPerRequest)} | ${times(over(s.cpuMicrosPerRequest, same.cpuMicrosPerRequest))} |`,
+    )
   }
   const peak = Math.max(
     0,
@@ -202,7 +219,7 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
   }
   for (const s of result.scenarios) {
     const targets = result.targets?.[s.name]
-    if (!targets || !s.load || s.process === REFERENCE || s.process === FLOOR) continue
+    if (!targets || !s.load || isBaselineLabel(s.process)) continue
     const label = `${s.title} (${s.process})`
     if (targets.minThroughputRatio !== undefined) {
       checks.push({
@@ -267,7 +284,7 @@ export function markdownReport(result: BenchResult): string {
   const plans = [...new Set(result.processes.flatMap((p) => (p.plan ? [p.plan] : [])))]
   return [
     `Node ${result.node}, ${result.machine.cpus} × ${result.machine.model}; ${result.machine.pinning}; ${result.database}; load average ${result.machine.loadAverage[0].toFixed(2)} at the start, ${result.machine.loadAverage[1].toFixed(2)} at the end.`,
-    `Command: \`${result.command}\`, ${result.startedAt}.${plans.length ? ` The app's memory plan saw: ${plans.join('; ')}.` : ''}`,
+    `Command: \`${result.command}\`, ${result.startedAt}.${result.warmupCpuS === undefined ? '' : ` Each scenario is measured after ${result.warmupCpuS} s of the server's CPU under load${result.machine.box ? ` (${round(result.warmupCpuS / result.machine.box.cpus)} s in its box)` : ''}.`}${plans.length ? ` The app's memory plan saw: ${plans.join('; ')}.` : ''}`,
     '',
     keyTable(result),
     '',

@@ -53,6 +53,8 @@ export interface ScenarioResult {
   peakRssMb?: number
   /** Share of the server's CPU that other processes on the machine used during the window. */
   otherCpuShare?: number
+  /** The unmeasured load before the window: how long, and what it served while the JIT warmed. */
+  warmup?: { seconds: number; requestsPerSecond: number }
 }
 
 export interface BenchResult {
@@ -73,6 +75,8 @@ export interface BenchResult {
   }
   command: string
   database: string
+  /** Seconds of the server's CPU under unmeasured load before each scenario's window. */
+  warmupCpuS?: number
   processes: ProcessResult[]
   scenarios: ScenarioResult[]
   /** Per scenario name, the targets it declared (for the report's checks). */

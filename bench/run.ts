@@ -1,6 +1,7 @@
 import { wants } from './args.js'
 import { BASELINES } from './baselines.js'
 import type { RunningServer } from './processes.js'
+import { measureSameResponses } from './replay.js'
 import type { ProcessResult } from './result.js'
 import type { Scenario, Variant } from './scenario.js'
 import { healthz, SCENARIOS } from './scenarios.js'
@@ -74,6 +75,15 @@ export async function standardRun(session: Session): Promise<void> {
     }
     for (const scenario of appScenarios)
       await runScenario(session, running, scenario, options.rounds)
+    // While the app still runs: its responses are recorded from it.
+    const [first] = running
+    for (const scenario of appScenarios.filter((s) => s.sameResponses)) {
+      if (!first) break
+      await measureSameResponses(session, first.server, first.variant, scenario).catch(
+        (error: unknown) =>
+          session.skip(scenario, BASELINES.replay.label, `failed: ${(error as Error).message}`),
+      )
+    }
     for (const { server, result } of running) await session.stop(server, result)
   }
   const variants: Variant[] = []

@@ -54,6 +54,12 @@ export interface Scenario {
   prepare(ctx: ScenarioContext): Promise<Prepared>
   /** Its share of the soak's mix; absent: not part of the soak. */
   soakWeight?: number
+  /**
+   * Also measure bare Fastify sending the app's own responses to this scenario's GETs, recorded
+   * from the app (bench/baseline-replay.ts): what the responses cost to send, apart from the
+   * app's work of making them.
+   */
+  sameResponses?: boolean
   /** A path whose first cached answer after a cold start is timed (what the first visitor waits for). */
   coldRead?(): string | undefined
   /** Checked and reported, never asserted. */

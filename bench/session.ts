@@ -56,6 +56,14 @@ export class Session {
     readonly redisUrl: string | undefined,
   ) {}
 
+  /**
+   * Wall seconds of unmeasured load before a window: --warmup is seconds of the server's CPU,
+   * and a saturated server in a box gets its CPU share of each second.
+   */
+  warmupWallS(): number {
+    return this.options.warmupCpuS / (this.placement.box?.cpus ?? 1)
+  }
+
   /** The memory limit of a process: its variant's, else the run's. */
   memoryOf(variant: Variant): number {
     return variant.memoryMb ?? this.options.memoryMb
@@ -65,12 +73,15 @@ export class Session {
     return this.placement.box && { cpus: this.placement.box.cpus, memoryMb }
   }
 
-  baselineSpec(baseline: (typeof BASELINES)[keyof typeof BASELINES]): ServerSpec {
+  baselineSpec(
+    baseline: (typeof BASELINES)[keyof typeof BASELINES],
+    env: Record<string, string> = {},
+  ): ServerSpec {
     return {
       label: baseline.label,
       script: join(this.root, 'dist', 'bench', baseline.script),
       nodeArgs: ['--expose-gc'],
-      env: {},
+      env,
       box: this.boxFor(this.options.memoryMb),
       cpu: this.placement.server,
       cwd: this.root,
@@ -305,7 +316,7 @@ export class Session {
     server: RunningServer,
     def: Pick<Scenario, 'name' | 'title' | 'how' | 'connections'>,
     mix: RequestKind[],
-    timing = { durationS: this.options.durationS, warmupS: this.options.warmupS },
+    timing = { durationS: this.options.durationS, warmupS: this.warmupWallS() },
     record = true,
   ): Promise<ScenarioResult | undefined> {
     const { durationS, warmupS } = timing
@@ -318,11 +329,16 @@ export class Session {
     let core: ReturnType<typeof coreTicks>
     let started = 0
     let peak = 0
+    let warmup: ScenarioResult['warmup']
     const load = await runLoad(
       { origin: server.url, connections, durationS, warmupS, mix, timeoutS: 30 },
       this.placement.load,
       {
-        onStart: () => {
+        onStart: (warmed) => {
+          if (warmed) {
+            const { durationS: seconds, requestsPerSecond } = warmed
+            warmup = { seconds, requestsPerSecond: Math.round(requestsPerSecond) }
+          }
           cpuBefore = cpuMs(server)
           core = pinned === undefined ? undefined : coreTicks(Number(pinned))
           started = this.sampler.now()
@@ -378,6 +394,7 @@ export class Session {
       ...optional('p99Ratio', ratio(load.latencyP99Ms, reference?.p99Ms)),
       peakRssMb: toMb(peak),
       ...optional('otherCpuShare', others),
+      ...(warmup ? { warmup } : {}),
     }
     if (record) this.scenarios.push(result)
     const non2xx = Object.entries(load.statuses).filter(([code]) => !code.startsWith('2'))

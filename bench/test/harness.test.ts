@@ -22,6 +22,7 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
   t.match(full, {
     quick: false,
     durationS: 10,
+    warmupCpuS: 5,
     connections: 10,
     cpus: 0.1,
     memoryMb: 512,
@@ -40,6 +41,8 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
   })
   const quick = parseBenchArgs(['--quick'])
   t.equal(quick.durationS, 2)
+  t.equal(quick.warmupCpuS, 0.05, 'quick warms for 0.5 s in a 0.1-CPU box')
+  t.equal(parseBenchArgs(['--warmup', '0']).warmupCpuS, 0, 'no warm-up at all')
   t.ok(quick.boots < full.boots, 'quick boots less')
   t.equal(parseBenchArgs(['--quick', '--duration', '5']).durationS, 5, 'explicit beats quick')
   t.same(parseBenchArgs(['--cpu', '0.5', '--memory', '256', '--no-box']), {
@@ -235,6 +238,7 @@ function sampleResult(): BenchResult {
       how: 'GET /healthz',
       connections: 10,
       load: load({ requestsPerSecond: 2000, latencyP99Ms: 10 }),
+      warmup: { seconds: 50, requestsPerSecond: 1800 },
       cpuMicrosPerRequest: 50,
       throughputRatio: 1,
       cpuRatio: 1,
@@ -248,11 +252,25 @@ function sampleResult(): BenchResult {
       how: 'hot ids',
       connections: 10,
       load: load({ requestsPerSecond: 1700, xCache: { l1: 900, miss: 100 } }),
+      warmup: { seconds: 50, requestsPerSecond: 900 },
       cpuMicrosPerRequest: 70,
       throughputRatio: 0.85,
       cpuRatio: 1.4,
       p99Ratio: 0.7,
       peakRssMb: 95,
+    },
+    {
+      name: 'read-l1',
+      title: 'GET note, L1 hit',
+      process: 'bare Fastify, same responses',
+      how: 'hot ids',
+      connections: 10,
+      load: load({ requestsPerSecond: 2000, xCache: { l1: 1000 } }),
+      cpuMicrosPerRequest: 60,
+      throughputRatio: 1,
+      cpuRatio: 1.2,
+      p99Ratio: 0.7,
+      peakRssMb: 80,
     },
     {
       name: 'read-l2',
@@ -290,9 +308,11 @@ function sampleResult(): BenchResult {
     },
     command: 'npm run bench',
     database: 'local Postgres',
+    warmupCpuS: 5,
     processes: [
       proc('bare Fastify', { idleRssMb: [50], box: { peakMb: 30, oomKills: 0 } }),
       proc('bare node:http', { bootMs: [1500], idleRssMb: [40] }),
+      proc('bare Fastify, same responses', { bootMs: [3000], idleRssMb: [52], peakRssMb: 300 }),
       proc('app', {
         bootMs: [4000, 6000, 5000],
         coldReadMs: [5500, 6500, 7000],
@@ -370,6 +390,20 @@ t.test('markdown: key, process and scenario tables', async (t) => {
   t.match(key, /\| cold start: spawn → first cached read \| \| \| 6\.50 s \| 2\.10× \|/)
   t.match(key, /\| idle RSS, MB \(± MB\) \| 40\.0 \| 50\.0 \| 61\.0 \| \+11\.0 \|/)
   t.match(key, /\| GET note, L1 hit: req\/s \| \| 2,000 \(\/healthz\) \| 1,700 \| 0\.85× \|/)
+  t.match(
+    key,
+    /\| GET note, L1 hit: req\/s \| \| 2,000 \(same responses\) \| 1,700 \| 0\.85× \|/,
+    "the app beside bare Fastify sending the app's own responses",
+  )
+  t.match(
+    key,
+    /\| GET note, L1 hit: CPU µs\/request \| \| 60 \(same responses\) \| 70 \| 1\.17× \|/,
+  )
+  t.match(
+    key,
+    /\| GET note, L1 hit: req\/s while warming up \(50 s\) \| \| 1,800 \(\/healthz\) \| 900 \| 0\.50× \|/,
+    'what the app served while its JIT warmed, beside bare Fastify warming',
+  )
   t.match(key, /\| peak RSS of any app process, MB \| 90\.0 \| 90\.0 \| 250\.0 \| \|/)
 
   const report = markdownReport(result)
@@ -378,6 +412,7 @@ t.test('markdown: key, process and scenario tables', async (t) => {
     /Node 20\.20\.2, 2 × Test CPU; boxed; local Postgres; load average 0\.50 at the start, 1\.25 at the end/,
   )
   t.match(report, /The app's memory plan saw: memory limit 512MB \(from cgroup v1\)\./)
+  t.match(report, /measured after 5 s of the server's CPU under load \(50 s in its box\)\./)
   t.match(report, /- \*\*GET note, L1 hit\*\*: hot ids/)
   t.notMatch(report, /\*\*GET note, L2 hit\*\*/, 'a skipped scenario has no how-line')
 })
@@ -391,6 +426,7 @@ t.test('targets: each checked against the run', async (t) => {
   t.equal(get('app: under its limit')?.met, true)
   t.equal(get('app (overload): under its limit (256 MB)')?.met, false, 'an OOM kill fails it')
   t.equal(get('bare'), undefined, 'the baselines have no targets')
+  t.equal(get('GET note, L1 hit (bare'), undefined, "nor does the replay of the app's responses")
   t.equal(get('GET note, L1 hit (app): req/s ≥ 0.8×')?.met, true)
   t.equal(get('GET note, L1 hit (app): CPU/request ≤ 1.25×')?.met, false)
   t.equal(get('overload (app (overload)): 503')?.met, false, 'resets fail it')

@@ -181,6 +181,7 @@ const scenarios: Scenario[] = [
       return reads(ctx, paths, paths, 'l1', how)
     },
     soakWeight: 4,
+    sameResponses: true,
     coldRead: () => (seeded[0] === undefined ? undefined : notePath(seeded[0])),
     targets: { minThroughputRatio: 0.8, maxCpuRatio: 1.25 },
   },

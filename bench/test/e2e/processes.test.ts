@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -5,6 +7,7 @@ import { boxSupport } from '../../../scripts/box.js'
 import { BASELINES } from '../../baselines.js'
 import { send } from '../../http.js'
 import { cpuMs, type ServerSpec, startServer, stopServer } from '../../processes.js'
+import { recordResponse } from '../../replay.js'
 
 const DIST_BENCH = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -58,3 +61,37 @@ t.test(
     t.same(server.box?.pids(), [], 'nothing left inside')
   },
 )
+
+t.test("the replay baseline sends the app's recorded responses again, as they were", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'freetier-replay-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const original = {
+    status: 200,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'x-cache': 'l1',
+      'x-frame-options': 'SAMEORIGIN',
+      date: 'Thu, 01 Jan 2026 00:00:00 GMT',
+      'content-length': '17',
+    },
+    body: '{"id":"a","n":1}\n',
+  }
+  const file = join(dir, 'responses.json')
+  await writeFile(file, JSON.stringify({ '/api/notes/a': recordResponse(original) }))
+  const server = await startServer({
+    ...spec(undefined),
+    label: BASELINES.replay.label,
+    script: join(DIST_BENCH, BASELINES.replay.script),
+    env: { REPLAY_FILE: file },
+  })
+  t.teardown(() => stopServer(server))
+  const replayed = await send(`${server.url}/api/notes/a`)
+  t.equal(replayed.status, 200)
+  t.equal(replayed.body, original.body, 'the same body')
+  for (const name of ['content-type', 'x-cache', 'x-frame-options']) {
+    t.equal(replayed.headers[name], original.headers[name as keyof typeof original.headers], name)
+  }
+  t.not(replayed.headers.date, original.headers.date, 'its own date, not the recorded one')
+  t.equal(replayed.headers['content-length'], '17')
+  t.equal((await send(`${server.url}/api/notes/b`)).status, 404, 'a path not recorded')
+})
