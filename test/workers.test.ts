@@ -92,6 +92,58 @@ t.test('a full queue answers 503 with Retry-After naming the worker pool', async
   t.equal((await queued).statusCode, 200, 'the queued task still completes')
 })
 
+t.test(
+  'a task that would wait past its budget is refused with 503, not queued to time out',
+  async (t) => {
+    const budgetMs = 2000
+    // Deadlines never fire here: whatever the machine's speed, nothing times out in this test.
+    const pool = testPool(t, {
+      maxQueue: 32,
+      taskTimeoutMs: budgetMs,
+      deadline: () => new AbortController().signal,
+    })
+    t.equal(pool.status().taskMs, undefined, 'no estimate before a task has finished')
+    // A task that takes ~300 ms on its worker: its gate stays shut until maxMs.
+    await pool.run('test', { kind: 'gate', gate: gate().buffer, maxMs: 300 })
+    const taskMs = pool.status().taskMs as number
+    t.ok(taskMs >= 300, `the estimate is what tasks took (${taskMs} ms)`)
+
+    const hold = gate()
+    const running = pool.run('test', { kind: 'gate', gate: hold.buffer })
+    await waitFor(() => pool.status().busy === 1, 'a task holding the only thread')
+    // Nothing finishes while the thread is held, so the estimate stands still: queue tasks until
+    // one is refused.
+    const admitted: Promise<unknown>[] = []
+    let refused: unknown
+    while (refused === undefined && admitted.length < 32) {
+      // Admission is decided before run() first waits: the refusal is counted at once.
+      const before = pool.status().rejected
+      const task = pool.run('test', { kind: 'thread' })
+      if (pool.status().rejected > before) refused = await task.catch((error: unknown) => error)
+      else admitted.push(task)
+    }
+    t.match(refused, {
+      statusCode: 503,
+      dependency: 'workers',
+      message: new RegExp(
+        `worker queue would take ~\\d+ ms, over a task's budget of ${budgetMs} ms`,
+      ),
+    })
+    const n = admitted.length
+    t.ok(n >= 1 && n < 32, `refused with queue slots free (${n} queued)`)
+    // The last one queued: n - 1 ahead, then the running task and itself; the refused one: n ahead.
+    // (taskMs is rounded in status: a tolerance of 1 ms per task.)
+    t.ok((n + 1) * taskMs <= budgetMs + n + 1, 'the last task admitted fits in its budget')
+    t.ok((n + 2) * taskMs > budgetMs - (n + 2), 'the refused one would not have')
+    t.equal(pool.status().rejected, 1)
+
+    hold.open()
+    await running
+    await Promise.all(admitted)
+    t.equal(pool.status().failed.timeout, 0, 'every admitted task ran')
+  },
+)
+
 t.test('with WORKER_MAX_QUEUE=0 a task beyond the threads is refused at once', async (t) => {
   const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1', WORKER_MAX_QUEUE: '0' })
   defineTestTask(app)

@@ -19,6 +19,8 @@ type PiscinaWorker = Parameters<Balancer>[1][number]
 
 /** A worker whose heap is above this share of its limit after a task is retired. */
 export const HEAP_RECYCLE_SHARE = 0.75
+/** How much each finished task moves the estimate of how long a task takes. */
+const TASK_MS_WEIGHT = 0.25
 const RETRY_AFTER_SECONDS = 2
 const DEPENDENCY = 'workers'
 /** The name of the task that only makes piscina start a worker (#wake); it never runs. */
@@ -51,8 +53,13 @@ export interface WorkerPoolStatus {
   maxQueue: number
   completed: number
   failed: { timeout: number; crashed: number; outOfMemory: number; taskError: number }
-  /** Tasks refused with 503 because the queue was full (or the pool closing). */
+  /**
+   * Tasks refused with 503: the queue was full, a task admitted then would have waited past its
+   * budget (taskMs), or the pool was closing.
+   */
   rejected: number
+  /** How long a task takes on a worker lately (ms, smoothed); absent before the first one. */
+  taskMs?: number
   recycled: { maxTasks: number; heap: number }
   heapLimitMb: number
   heapRecycleMb: number
@@ -122,6 +129,8 @@ export class WorkerPool implements Workers {
   readonly #overBudget = new Set<number>()
   /** run() tasks holding a thread or a queue slot. */
   #inFlight = 0
+  /** How long tasks take on a worker, smoothed over the last few (undefined before the first). */
+  #taskMs: number | undefined
   readonly #counts = {
     completed: 0,
     rejected: 0,
@@ -157,6 +166,18 @@ export class WorkerPool implements Workers {
       this.#counts.rejected++
       throw this.#full()
     }
+    // A queue slot is no use to a task that would wait past its budget: 503 now, not 504 later.
+    // This is what protects the budget when the workers get little CPU (they run at the lowest
+    // priority, so a busy event loop leaves them less): tasks then take longer, and fewer wait.
+    const expectedMs = this.#expectedMs()
+    if (expectedMs > taskTimeoutMs) {
+      this.#counts.rejected++
+      throw new DependencyUnavailableError(
+        DEPENDENCY,
+        `worker queue would take ~${Math.round(expectedMs)} ms, over a task's budget of ${taskTimeoutMs} ms`,
+        RETRY_AFTER_SECONDS,
+      )
+    }
     this.#inFlight++
     try {
       // A payload is structured-clonable, so a function can only be its loader.
@@ -178,11 +199,26 @@ export class WorkerPool implements Workers {
       const signal = deadline(taskTimeoutMs)
       const reply = (await this.#lowering(() => pool.run(message, { signal }))) as TaskReply
       this.#counts.completed++
+      this.#taskMs =
+        this.#taskMs === undefined
+          ? reply.runMs
+          : this.#taskMs + (reply.runMs - this.#taskMs) * TASK_MS_WEIGHT
       if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
       return reply.result
     } catch (error) {
       throw this.#failure(name, error)
     }
+  }
+
+  /**
+   * How long a task admitted now would take, waiting included: the tasks ahead of it shared over
+   * the threads, then one more for the task running on its thread and one for itself, each as
+   * long as tasks take lately. 0 while a thread is free or before any task has finished.
+   */
+  #expectedMs(): number {
+    const ahead = this.#inFlight - this.#options.threads
+    if (ahead < 0 || this.#taskMs === undefined) return 0
+    return (ahead / this.#options.threads + 2) * this.#taskMs
   }
 
   #full() {
@@ -206,6 +242,7 @@ export class WorkerPool implements Workers {
       completed: this.#counts.completed,
       failed: { ...this.#counts.failed },
       rejected: this.#counts.rejected,
+      ...(this.#taskMs === undefined ? {} : { taskMs: Math.round(this.#taskMs) }),
       recycled: { ...this.#counts.recycled },
       heapLimitMb: this.#options.heapLimitMb,
       heapRecycleMb: Math.round(this.#heapRecycleBytes() / 1048576),

@@ -30,12 +30,15 @@ export interface TaskReply {
   threadId: number
   /** V8 heap in use after the task, so the pool can retire a worker that grew past its budget. */
   heapUsedBytes: number
+  /** Wall time the task took on this worker (loading its module included), in ms. */
+  runMs: number
 }
 
 type TaskFunction = (payload: unknown) => unknown
 const modules = new Map<string, Promise<{ default: TaskFunction }>>()
 
 export default async function runTask({ module, payload }: TaskMessage): Promise<TaskReply> {
+  const started = performance.now()
   let loaded = modules.get(module)
   if (loaded === undefined) {
     loaded = import(module) as Promise<{ default: TaskFunction }>
@@ -43,5 +46,10 @@ export default async function runTask({ module, payload }: TaskMessage): Promise
   }
   const task = (await loaded).default
   const result = await task(payload)
-  return { result, threadId, heapUsedBytes: getHeapStatistics().used_heap_size }
+  return {
+    result,
+    threadId,
+    heapUsedBytes: getHeapStatistics().used_heap_size,
+    runMs: performance.now() - started,
+  }
 }
