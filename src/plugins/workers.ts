@@ -154,28 +154,15 @@ export class WorkerPool implements Workers {
     const module = this.#modules.get(name)
     if (module === undefined) throw new Error(`no worker task named ${JSON.stringify(name)}`)
     const { threads, maxQueue, taskTimeoutMs } = this.#options
-    if (this.#closing) {
-      this.#counts.rejected++
-      throw new DependencyUnavailableError(
-        DEPENDENCY,
-        'worker pool is closing',
-        RETRY_AFTER_SECONDS,
-      )
-    }
-    if (this.#inFlight >= threads + maxQueue) {
-      this.#counts.rejected++
-      throw this.#full()
-    }
+    if (this.#closing) throw this.#refuse('worker pool is closing')
+    if (this.#inFlight >= threads + maxQueue) throw this.#refuse(this.#fullMessage())
     // A queue slot is no use to a task that would wait past its budget: 503 now, not 504 later.
     // This is what protects the budget when the workers get little CPU (they run at the lowest
     // priority, so a busy event loop leaves them less): tasks then take longer, and fewer wait.
     const expectedMs = this.#expectedMs()
     if (expectedMs > taskTimeoutMs) {
-      this.#counts.rejected++
-      throw new DependencyUnavailableError(
-        DEPENDENCY,
+      throw this.#refuse(
         `worker queue would take ~${Math.round(expectedMs)} ms, over a task's budget of ${taskTimeoutMs} ms`,
-        RETRY_AFTER_SECONDS,
       )
     }
     this.#inFlight++
@@ -221,13 +208,15 @@ export class WorkerPool implements Workers {
     return (ahead / this.#options.threads + 2) * this.#taskMs
   }
 
-  #full() {
+  /** A task refused at admission: 503 + Retry-After, counted in `rejected`. */
+  #refuse(message: string) {
+    this.#counts.rejected++
+    return new DependencyUnavailableError(DEPENDENCY, message, RETRY_AFTER_SECONDS)
+  }
+
+  #fullMessage() {
     const { threads, maxQueue } = this.#options
-    return new DependencyUnavailableError(
-      DEPENDENCY,
-      `worker queue is full (${maxQueue} waiting, ${threads} running)`,
-      RETRY_AFTER_SECONDS,
-    )
+    return `worker queue is full (${maxQueue} waiting, ${threads} running)`
   }
 
   status(): WorkerPoolStatus {
@@ -306,7 +295,7 @@ export class WorkerPool implements Workers {
       // Cannot happen while #admit counts every task; if piscina refuses anyway it is a full
       // pool, not a failure of the request.
       this.#counts.rejected++
-      return this.#full()
+      return new DependencyUnavailableError(DEPENDENCY, this.#fullMessage(), RETRY_AFTER_SECONDS)
     }
     if (/^worker exited with code|^Terminating worker thread/.test((error as Error)?.message)) {
       failed.crashed++
