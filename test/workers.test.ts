@@ -6,7 +6,7 @@ import { threadId as mainThreadId } from 'node:worker_threads'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import { WORKER_NICE } from '../src/cpu.js'
-import { DependencyTimeoutError } from '../src/errors.js'
+import { DependencyTimeoutError, DependencyUnavailableError } from '../src/errors.js'
 import type { WorkerPoolStatus } from '../src/plugins/workers.js'
 import { testDatabase } from './helpers/database.js'
 import { assertUnavailable } from './helpers/http.js'
@@ -245,6 +245,79 @@ t.test('a task past its deadline answers 504 and its worker is replaced', async 
   })
   t.notOk(res.headers['retry-after'])
 })
+
+t.test(
+  'a task still waiting for a thread at its deadline answers 503 and never runs',
+  async (t) => {
+    const deadlines: AbortController[] = []
+    const pool = testPool(t, {
+      deadline: () => {
+        const deadline = new AbortController()
+        deadlines.push(deadline)
+        return deadline.signal
+      },
+    })
+    const hold = gate()
+    const running = pool.run('test', { kind: 'gate', gate: hold.buffer })
+    await waitFor(() => pool.status().busy === 1, 'a task holding the only thread')
+    // Run, it would fail with this message.
+    const waiting = pool.run('test', { kind: 'throw', message: 'the queued task ran' })
+    await waitFor(() => deadlines.length === 2, 'the second task queued')
+    deadlines[1]?.abort()
+    const error = await waiting.catch((e: unknown) => e)
+    t.type(error, DependencyUnavailableError)
+    t.match(error, {
+      statusCode: 503,
+      dependency: 'workers',
+      retryAfterSeconds: 2,
+      message:
+        'worker task test was still waiting for a thread after its budget of 600000 ms; it was not run',
+    })
+    t.equal(pool.status().failed.timeout, 0, 'not a timeout of a running task')
+    t.equal(pool.status().rejected, 1)
+
+    hold.open()
+    const first = await running
+    const next = await pool.run('test', { kind: 'thread' })
+    t.equal(next.threadId, first.threadId, 'the worker that was running carried on')
+    t.equal(pool.status().failed.taskError, 0, 'the refused task never ran')
+  },
+)
+
+t.test(
+  'a task that reaches its thread too late to finish is not run: 503, worker kept',
+  async (t) => {
+    let behindMs = 0
+    const pool = testPool(t, {
+      taskTimeoutMs: 60_000,
+      deadline: () => new AbortController().signal,
+      // The pool's clock, moved back: a task admitted "now" started its budget long ago.
+      now: () => Date.now() - behindMs,
+    })
+    const first = await pool.run('test', { kind: 'thread' })
+    const taskMs = pool.status().taskMs
+    behindMs = 120_000
+    const error = await pool
+      .run('test', { kind: 'throw', message: 'the late task ran' })
+      .catch((e: unknown) => e)
+    t.type(error, DependencyUnavailableError)
+    t.match(error, {
+      statusCode: 503,
+      dependency: 'workers',
+      retryAfterSeconds: 2,
+      message:
+        /^worker task test waited too long for a thread to finish within its budget of 60000 ms \(tasks take ~\d+ ms\); it was not run$/,
+    })
+    t.equal(pool.status().failed.taskError, 0, 'the task was not run')
+    t.equal(pool.status().completed, 1, 'nor counted as completed')
+    t.equal(pool.status().taskMs, taskMs, 'and the estimate is left as it was')
+    t.equal(pool.status().rejected, 1)
+
+    behindMs = 0
+    const next = await pool.run('test', { kind: 'thread' })
+    t.equal(next.threadId, first.threadId, 'the same worker runs the next task')
+  },
+)
 
 t.test('a worker that dies mid-task fails only its task; queued tasks still run', async (t) => {
   const app = await buildWorkerTestApp(t, { WORKER_THREADS: '1' })

@@ -41,6 +41,9 @@ export interface WorkerPoolOptions {
   /** The signal that ends a task after taskTimeoutMs (default AbortSignal.timeout; tests
    * pass their own to decide when a task times out). */
   deadline?: (timeoutMs: number) => AbortSignal
+  /** The clock a task's latest start is set by (default Date.now, which workers read; tests
+   * move it back to make a task late). */
+  now?: () => number
 }
 
 export interface WorkerPoolStatus {
@@ -55,7 +58,8 @@ export interface WorkerPoolStatus {
   failed: { timeout: number; crashed: number; outOfMemory: number; taskError: number }
   /**
    * Tasks refused with 503: the queue was full, a task admitted then would have waited past its
-   * budget (taskMs), or the pool was closing.
+   * budget (taskMs), the pool was closing, or a queued task's budget ran out before it could
+   * start (too late to finish: not run; or still waiting at its deadline).
    */
   rejected: number
   /** How long a task takes on a worker lately (ms, smoothed); absent before the first one. */
@@ -67,7 +71,8 @@ export interface WorkerPoolStatus {
 
 export interface Workers {
   /**
-   * Runs a task on the pool. Errors: 503 (queue full, worker died), 504 (task timeout).
+   * Runs a task on the pool. Errors: 503 (queue full, worker died, its budget ran out before
+   * it started), 504 (it ran past its budget).
    * `payload` may be a function that loads it: it runs only once the task has its place in the
    * pool (held while it loads), so a full pool refuses before any load is made; what it throws
    * reaches the caller unchanged.
@@ -110,7 +115,8 @@ function errorCode(error: unknown): string | undefined {
 
 /**
  * piscina with the policies the design asks for: threads start on demand and exit when idle,
- * a bounded queue in front (full: 503), a per-task timeout (504; the worker running it is
+ * a bounded queue in front (full: 503), a budget per task, waiting included (a task that could
+ * not start in time is never run: 503; one that runs past it: 504, and the worker running it is
  * terminated), recycling after N tasks or when a worker's heap passes its budget, and a dead
  * worker replaced with only its own task failing. piscina is imported on first use, so a process
  * that never runs a task never loads it.
@@ -178,23 +184,39 @@ export class WorkerPool implements Workers {
   }
 
   async #runAdmitted(name: string, module: string, payload: unknown, taskTimeoutMs: number) {
+    const started = new Int32Array(new SharedArrayBuffer(4))
+    // A task that reaches its thread with less of its budget left than tasks take is not
+    // started (the worker answers `late`): run, it would most likely be cut off at its deadline,
+    // and its worker with it.
+    const now = this.#options.now ?? Date.now
+    const message: TaskMessage = {
+      module,
+      payload,
+      started,
+      startBy: now() + taskTimeoutMs - (this.#taskMs ?? 0),
+    }
+    let reply: TaskReply
     try {
       const pool = await this.#start()
-      const message: TaskMessage = { module, payload }
       // The timeout covers waiting in the queue and running: the request's budget for the task.
       const deadline = this.#options.deadline ?? AbortSignal.timeout
       const signal = deadline(taskTimeoutMs)
-      const reply = (await this.#lowering(() => pool.run(message, { signal }))) as TaskReply
-      this.#counts.completed++
-      this.#taskMs =
-        this.#taskMs === undefined
-          ? reply.runMs
-          : this.#taskMs + (reply.runMs - this.#taskMs) * TASK_MS_WEIGHT
-      if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
-      return reply.result
+      reply = (await this.#lowering(() => pool.run(message, { signal }))) as TaskReply
     } catch (error) {
-      throw this.#failure(name, error)
+      throw this.#failure(name, error, Atomics.load(started, 0) === 1)
     }
+    if (reply.late) {
+      throw this.#refuse(
+        `worker task ${name} waited too long for a thread to finish within its budget of ${taskTimeoutMs} ms (tasks take ~${Math.round(this.#taskMs ?? 0)} ms); it was not run`,
+      )
+    }
+    this.#counts.completed++
+    this.#taskMs =
+      this.#taskMs === undefined
+        ? reply.runMs
+        : this.#taskMs + (reply.runMs - this.#taskMs) * TASK_MS_WEIGHT
+    if (reply.heapUsedBytes > this.#heapRecycleBytes()) this.#overBudget.add(reply.threadId)
+    return reply.result
   }
 
   /**
@@ -272,9 +294,17 @@ export class WorkerPool implements Workers {
   }
 
   /** Maps what piscina and the worker report to the error the request gets. */
-  #failure(name: string, error: unknown): Error {
+  #failure(name: string, error: unknown, started: boolean): Error {
     const failed = this.#counts.failed
     if ((error as Error | null)?.name === 'AbortError') {
+      // Never started: the pool was too busy for it (or shut down first), a 503, not a 504.
+      if (!started) {
+        return this.#refuse(
+          this.#closing
+            ? `worker pool closed before task ${name} started; it was not run`
+            : `worker task ${name} was still waiting for a thread after its budget of ${this.#options.taskTimeoutMs} ms; it was not run`,
+        )
+      }
       failed.timeout++
       return new DependencyTimeoutError(
         DEPENDENCY,

@@ -23,9 +23,21 @@ export interface TaskMessage {
   /** file: URL of the task module; its default export is the task. */
   module: string
   payload: unknown
+  /** Set to 1 here when the task starts: the pool tells a task that never ran from one that did. */
+  started: Int32Array
+  /** Date.now() after which the task is not started: it could not finish within its budget. */
+  startBy: number
 }
 
-export interface TaskReply {
+export type TaskReply = RanReply | LateReply
+
+/** The task reached this thread after its startBy and was not run. */
+export interface LateReply {
+  late: true
+}
+
+export interface RanReply {
+  late?: undefined
   result: unknown
   threadId: number
   /** V8 heap in use after the task, so the pool can retire a worker that grew past its budget. */
@@ -37,7 +49,10 @@ export interface TaskReply {
 type TaskFunction = (payload: unknown) => unknown
 const modules = new Map<string, Promise<{ default: TaskFunction }>>()
 
-export default async function runTask({ module, payload }: TaskMessage): Promise<TaskReply> {
+export default async function runTask(message: TaskMessage): Promise<TaskReply> {
+  if (Date.now() > message.startBy) return { late: true }
+  Atomics.store(message.started, 0, 1)
+  const { module, payload } = message
   const started = performance.now()
   let loaded = modules.get(module)
   if (loaded === undefined) {
