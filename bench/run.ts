@@ -62,24 +62,24 @@ export async function standardRun(session: Session): Promise<void> {
   // measured on each in turn (interleaved rounds), so a busy machine weighs on both sides alike.
   const appScenarios = selected.filter((s) => s.variant === undefined)
   if (appScenarios.length > 0) {
-    const running: Array<Launched & { variant: Variant }> = []
-    for (const variant of [app, ...compared]) {
-      const launched = await session.launch(
+    const launch = async (variant: Variant): Promise<Launched & { variant: Variant }> => ({
+      ...(await session.launch(
         session.appSpec(variant),
         variant.config,
         session.memoryOf(variant),
         options.boots,
         coldRead,
-      )
-      running.push({ ...launched, variant })
-    }
+      )),
+      variant,
+    })
+    const appRun = await launch(app)
+    const running = [appRun]
+    for (const variant of compared) running.push(await launch(variant))
     for (const scenario of appScenarios)
       await runScenario(session, running, scenario, options.rounds)
     // While the app still runs: its responses are recorded from it.
-    const [first] = running
     for (const scenario of appScenarios.filter((s) => s.sameResponses)) {
-      if (!first) break
-      await measureSameResponses(session, first.server, first.variant, scenario).catch(
+      await measureSameResponses(session, appRun.server, appRun.variant, scenario).catch(
         (error: unknown) =>
           session.skip(scenario, BASELINES.replay.label, `failed: ${(error as Error).message}`),
       )
