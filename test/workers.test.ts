@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { threadId as mainThreadId } from 'node:worker_threads'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
 import { WORKER_NICE } from '../src/cpu.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../src/errors.js'
@@ -22,6 +22,12 @@ import {
 
 function status(app: App): WorkerPoolStatus {
   return app.workers.status()
+}
+
+/** A task the pool refused without running it: the overload answer, 503 + Retry-After. */
+function assertRefused(t: Test, error: unknown, message: string | RegExp) {
+  t.type(error, DependencyUnavailableError)
+  t.match(error, { statusCode: 503, dependency: 'workers', retryAfterSeconds: 2, message })
 }
 
 t.test('a task runs on a worker thread started on demand', async (t) => {
@@ -122,13 +128,11 @@ t.test(
       if (pool.status().rejected > before) refused = await task.catch((error: unknown) => error)
       else admitted.push(task)
     }
-    t.match(refused, {
-      statusCode: 503,
-      dependency: 'workers',
-      message: new RegExp(
-        `worker queue would take ~\\d+ ms, over a task's budget of ${budgetMs} ms`,
-      ),
-    })
+    assertRefused(
+      t,
+      refused,
+      new RegExp(`worker queue would take ~\\d+ ms, over a task's budget of ${budgetMs} ms`),
+    )
     const n = admitted.length
     t.ok(n >= 1 && n < 32, `refused with queue slots free (${n} queued)`)
     // The last one queued: n - 1 ahead, then the running task and itself; the refused one: n ahead.
@@ -264,15 +268,11 @@ t.test(
     const waiting = pool.run('test', { kind: 'throw', message: 'the queued task ran' })
     await waitFor(() => deadlines.length === 2, 'the second task queued')
     deadlines[1]?.abort()
-    const error = await waiting.catch((e: unknown) => e)
-    t.type(error, DependencyUnavailableError)
-    t.match(error, {
-      statusCode: 503,
-      dependency: 'workers',
-      retryAfterSeconds: 2,
-      message:
-        'worker task test was still waiting for a thread after its budget of 600000 ms; it was not run',
-    })
+    assertRefused(
+      t,
+      await waiting.catch((e: unknown) => e),
+      'worker task test was still waiting for a thread after its budget of 600000 ms; it was not run',
+    )
     t.equal(pool.status().failed.timeout, 0, 'not a timeout of a running task')
     t.equal(pool.status().rejected, 1)
 
@@ -297,17 +297,13 @@ t.test(
     const first = await pool.run('test', { kind: 'thread' })
     const taskMs = pool.status().taskMs
     behindMs = 120_000
-    const error = await pool
-      .run('test', { kind: 'throw', message: 'the late task ran' })
-      .catch((e: unknown) => e)
-    t.type(error, DependencyUnavailableError)
-    t.match(error, {
-      statusCode: 503,
-      dependency: 'workers',
-      retryAfterSeconds: 2,
-      message:
-        /^worker task test waited too long for a thread to finish within its budget of 60000 ms \(tasks take ~\d+ ms\); it was not run$/,
-    })
+    assertRefused(
+      t,
+      await pool
+        .run('test', { kind: 'throw', message: 'the late task ran' })
+        .catch((e: unknown) => e),
+      /^worker task test waited too long for a thread to finish within its budget of 60000 ms \(tasks take ~\d+ ms\); it was not run$/,
+    )
     t.equal(pool.status().failed.taskError, 0, 'the task was not run')
     t.equal(pool.status().completed, 1, 'nor counted as completed')
     t.equal(pool.status().taskMs, taskMs, 'and the estimate is left as it was')
