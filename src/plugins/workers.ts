@@ -185,22 +185,16 @@ export class WorkerPool implements Workers {
 
   async #runAdmitted(name: string, module: string, payload: unknown, taskTimeoutMs: number) {
     const started = new Int32Array(new SharedArrayBuffer(4))
-    // A task that reaches its thread with less of its budget left than tasks take is not
-    // started (the worker answers `late`): run, it would most likely be cut off at its deadline,
-    // and its worker with it.
-    const now = this.#options.now ?? Date.now
-    const message: TaskMessage = {
-      module,
-      payload,
-      started,
-      startBy: now() + taskTimeoutMs - (this.#taskMs ?? 0),
-    }
     let reply: TaskReply
     try {
       const pool = await this.#start()
-      // The timeout covers waiting in the queue and running: the request's budget for the task.
-      const deadline = this.#options.deadline ?? AbortSignal.timeout
+      // The budget covers waiting in the queue and running. A task that reaches its thread with
+      // less of it left than tasks take is not started (the worker answers `late`): run, it
+      // would most likely be cut off at its deadline, and its worker with it.
+      const { deadline = AbortSignal.timeout, now = Date.now } = this.#options
       const signal = deadline(taskTimeoutMs)
+      const startBy = now() + taskTimeoutMs - (this.#taskMs ?? 0)
+      const message: TaskMessage = { module, payload, started, startBy }
       reply = (await this.#lowering(() => pool.run(message, { signal }))) as TaskReply
     } catch (error) {
       throw this.#failure(name, error, Atomics.load(started, 0) === 1)
@@ -230,7 +224,10 @@ export class WorkerPool implements Workers {
     return (ahead / this.#options.threads + 2) * this.#taskMs
   }
 
-  /** A task refused at admission: 503 + Retry-After, counted in `rejected`. */
+  /**
+   * A task refused before it ran (at admission, or later in the queue): 503 + Retry-After,
+   * counted in `rejected`.
+   */
   #refuse(message: string) {
     this.#counts.rejected++
     return new DependencyUnavailableError(DEPENDENCY, message, RETRY_AFTER_SECONDS)
@@ -322,10 +319,9 @@ export class WorkerPool implements Workers {
       )
     }
     if (/^Task queue is at limit|^No task queue available/.test((error as Error)?.message)) {
-      // Cannot happen while #admit counts every task; if piscina refuses anyway it is a full
+      // Cannot happen while run() counts every task; if piscina refuses anyway it is a full
       // pool, not a failure of the request.
-      this.#counts.rejected++
-      return new DependencyUnavailableError(DEPENDENCY, this.#fullMessage(), RETRY_AFTER_SECONDS)
+      return this.#refuse(this.#fullMessage())
     }
     if (/^worker exited with code|^Terminating worker thread/.test((error as Error)?.message)) {
       failed.crashed++

@@ -53,7 +53,7 @@ export default async function runTask(message: TaskMessage): Promise<TaskReply> 
   if (Date.now() > message.startBy) return { late: true }
   Atomics.store(message.started, 0, 1)
   const { module, payload } = message
-  const started = performance.now()
+  const startedAt = performance.now()
   let loaded = modules.get(module)
   if (loaded === undefined) {
     loaded = import(module) as Promise<{ default: TaskFunction }>
@@ -65,6 +65,6 @@ export default async function runTask(message: TaskMessage): Promise<TaskReply> 
     result,
     threadId,
     heapUsedBytes: getHeapStatistics().used_heap_size,
-    runMs: performance.now() - started,
+    runMs: performance.now() - startedAt,
   }
 }
