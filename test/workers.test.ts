@@ -15,7 +15,9 @@ import {
   buildWorkerTestApp,
   defineTestTask,
   gate,
+  noDeadline,
   osThreads,
+  testDeadlines,
   testPool,
   waitFor,
 } from './helpers/workers.js'
@@ -102,12 +104,7 @@ t.test(
   'a task that would wait past its budget is refused with 503, not queued to time out',
   async (t) => {
     const budgetMs = 2000
-    // Deadlines never fire here: whatever the machine's speed, nothing times out in this test.
-    const pool = testPool(t, {
-      maxQueue: 32,
-      taskTimeoutMs: budgetMs,
-      deadline: () => new AbortController().signal,
-    })
+    const pool = testPool(t, { maxQueue: 32, taskTimeoutMs: budgetMs, deadline: noDeadline })
     t.equal(pool.status().taskMs, undefined, 'no estimate before a task has finished')
     // A task that takes ~300 ms on its worker: its gate stays shut until maxMs.
     await pool.run('test', { kind: 'gate', gate: gate().buffer, maxMs: 300 })
@@ -207,21 +204,13 @@ t.test(
 )
 
 t.test('a task past its deadline answers 504 and its worker is replaced', async (t) => {
-  // The test decides when the deadline passes (a timer would race a busy machine's CPU).
-  const deadlines: AbortController[] = []
-  const pool = testPool(t, {
-    taskTimeoutMs: 3000,
-    deadline: () => {
-      const deadline = new AbortController()
-      deadlines.push(deadline)
-      return deadline.signal
-    },
-  })
+  const deadlines = testDeadlines()
+  const pool = testPool(t, { taskTimeoutMs: 3000, deadline: deadlines.deadline })
   const first = await pool.run('test', { kind: 'thread' })
   const stuck = gate() // never opened
   const running = pool.run('test', { kind: 'gate', gate: stuck.buffer })
   await waitFor(() => pool.status().busy === 1, 'the stuck task to run')
-  deadlines.at(-1)?.abort()
+  deadlines.fire(-1)
   const error = await running.catch((e: unknown) => e)
   t.type(error, DependencyTimeoutError)
   t.match(error, {
@@ -253,21 +242,15 @@ t.test('a task past its deadline answers 504 and its worker is replaced', async 
 t.test(
   'a task still waiting for a thread at its deadline answers 503 and never runs',
   async (t) => {
-    const deadlines: AbortController[] = []
-    const pool = testPool(t, {
-      deadline: () => {
-        const deadline = new AbortController()
-        deadlines.push(deadline)
-        return deadline.signal
-      },
-    })
+    const deadlines = testDeadlines()
+    const pool = testPool(t, { deadline: deadlines.deadline })
     const hold = gate()
     const running = pool.run('test', { kind: 'gate', gate: hold.buffer })
     await waitFor(() => pool.status().busy === 1, 'a task holding the only thread')
     // Run, it would fail with this message.
     const waiting = pool.run('test', { kind: 'throw', message: 'the queued task ran' })
-    await waitFor(() => deadlines.length === 2, 'the second task queued')
-    deadlines[1]?.abort()
+    await waitFor(() => deadlines.count === 2, 'the second task queued')
+    deadlines.fire(1)
     assertRefused(
       t,
       await waiting.catch((e: unknown) => e),
@@ -290,7 +273,7 @@ t.test(
     let behindMs = 0
     const pool = testPool(t, {
       taskTimeoutMs: 60_000,
-      deadline: () => new AbortController().signal,
+      deadline: noDeadline,
       // The pool's clock, moved back: a task admitted "now" started its budget long ago.
       now: () => Date.now() - behindMs,
     })

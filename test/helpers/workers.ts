@@ -47,6 +47,32 @@ export function osThreads(): number | undefined {
 
 export { waitFor } from './wait.js'
 
+/** WorkerPoolOptions.deadline where nothing may time out, whatever the machine's speed. */
+export const noDeadline = () => new AbortController().signal
+
+/**
+ * WorkerPoolOptions.deadline for a test that decides itself when a task's deadline passes (a
+ * timer would race a busy machine's CPU): one deadline per task given to piscina, in order.
+ */
+export function testDeadlines() {
+  const controllers: AbortController[] = []
+  return {
+    deadline: () => {
+      const controller = new AbortController()
+      controllers.push(controller)
+      return controller.signal
+    },
+    /** Deadlines handed out so far. */
+    get count() {
+      return controllers.length
+    },
+    /** Makes the n-th task's deadline pass (0-based; -1 is the latest). */
+    fire(n: number) {
+      controllers.at(n)?.abort()
+    },
+  }
+}
+
 /**
  * buildTestApp with the worker budgets of a 1 GB plan (81 MB heap, recycled above 61 MB). Under
  * tap every worker inherits tap's loaders, about 25 MB of heap before any task, which the 512 MB
