@@ -60,7 +60,7 @@ export async function measureSameResponses(
       session.placement.box ? session.options.memoryMb : undefined,
     )
     try {
-      await session.measure(server, def, mix)
+      await session.measure(server, def, mix, { reference: await session.referenceFor(def) })
     } finally {
       await session.stop(server, result)
     }

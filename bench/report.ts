@@ -1,5 +1,5 @@
 import { BASELINES } from './baselines.js'
-import type { BenchResult, ProcessResult, ScenarioResult } from './result.js'
+import { type BenchResult, type ProcessResult, referenceOf, type ScenarioResult } from './result.js'
 import { median } from './stats.js'
 
 /** Markdown from a BenchResult (pure). */
@@ -143,19 +143,22 @@ export function keyTable(result: BenchResult): string {
     (p) => on(p, 'healthz')?.load?.latencyP99Ms,
     (n) => round(n),
   )
-  const ref = on(fastify, 'healthz')
+  const first = on(fastify, 'healthz')
+  const firstReference = first && referenceOf(first)
   for (const s of result.scenarios) {
     if (s.process !== 'app' || s.name === 'healthz' || !s.load) continue
+    // The /healthz window this scenario's ratios divide by: measured beside it, else the first.
+    const ref = s.reference ?? firstReference
+    const healthzLabel = s.reference ? '(/healthz beside it)' : '(/healthz)'
     rows.push(
-      `| ${s.title}: req/s | | ${round(ref?.load?.requestsPerSecond)} (/healthz) | ${round(s.load.requestsPerSecond)} | ${times(s.throughputRatio)} |`,
+      `| ${s.title}: req/s | | ${round(ref?.rps)} ${healthzLabel} | ${round(s.load.requestsPerSecond)} | ${times(s.throughputRatio)} |`,
     )
     rows.push(
-      `| ${s.title}: CPU µs/request | | ${round(ref?.cpuMicrosPerRequest)} (/healthz) | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} |`,
+      `| ${s.title}: CPU µs/request | | ${round(ref?.cpuUs)} ${healthzLabel} | ${round(s.cpuMicrosPerRequest)} | ${times(s.cpuRatio)} |`,
     )
-    const warm = ref?.warmup
-    if (s.warmup && warm) {
+    if (s.warmup && ref?.warmupRps !== undefined) {
       rows.push(
-        `| ${s.title}: req/s while warming up (${round(s.warmup.seconds)} s) | | ${round(warm.requestsPerSecond)} (/healthz) | ${round(s.warmup.requestsPerSecond)} | ${times(over(s.warmup.requestsPerSecond, warm.requestsPerSecond))} |`,
+        `| ${s.title}: req/s while warming up (${round(s.warmup.seconds)} s) | | ${round(ref.warmupRps)} ${healthzLabel} | ${round(s.warmup.requestsPerSecond)} | ${times(over(s.warmup.requestsPerSecond, ref.warmupRps))} |`,
       )
     }
     const same = result.scenarios.find((r) => r.process === REPLAY && r.name === s.name && r.load)

@@ -32,6 +32,15 @@ export interface ProcessResult {
   leakGuardFired: boolean
 }
 
+/** Bare Fastify's /healthz in one window: what throughput, CPU and latency ratios divide by. */
+export interface Reference {
+  rps: number
+  cpuUs: number | undefined
+  p99Ms: number
+  /** What it served while warming up before that window. */
+  warmupRps?: number
+}
+
 export interface ScenarioResult {
   name: string
   title: string
@@ -50,6 +59,11 @@ export interface ScenarioResult {
   cpuRatio?: number
   /** p99 latency ÷ bare Fastify's /healthz p99. */
   p99Ratio?: number
+  /**
+   * The /healthz window these ratios divide by, when it was measured just before this one (a
+   * scenario with a ratio target); absent: the run's first, on bare Fastify's own turn.
+   */
+  reference?: Reference
   peakRssMb?: number
   /** Share of the server's CPU that other processes on the machine used during the window. */
   otherCpuShare?: number
@@ -94,4 +108,16 @@ export interface SoakResult {
   leakGuardFired: boolean
   exit: string | undefined
   load?: LoadResult
+}
+
+/** A /healthz window as the reference other windows divide by. */
+export function referenceOf(measured: ScenarioResult): Reference | undefined {
+  const load = measured.load
+  if (!load) return undefined
+  return {
+    rps: load.requestsPerSecond,
+    cpuUs: measured.cpuMicrosPerRequest,
+    p99Ms: load.latencyP99Ms,
+    ...(measured.warmup ? { warmupRps: measured.warmup.requestsPerSecond } : {}),
+  }
 }

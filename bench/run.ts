@@ -2,7 +2,7 @@ import { wants } from './args.js'
 import { BASELINES } from './baselines.js'
 import type { RunningServer } from './processes.js'
 import { measureSameResponses } from './replay.js'
-import type { ProcessResult } from './result.js'
+import { type ProcessResult, referenceOf } from './result.js'
 import type { Scenario, Variant } from './scenario.js'
 import { healthz, SCENARIOS } from './scenarios.js'
 import { APP, type Session } from './session.js'
@@ -18,7 +18,13 @@ export async function standardRun(session: Session): Promise<void> {
   const boxed = session.placement.box !== undefined
   const healthzMix = [{ weight: 1, method: 'GET' as const, paths: ['/healthz'] }]
 
-  // 1. The baselines: bare Fastify first (every ratio's reference), then bare node:http.
+  // 1. The baselines: bare Fastify first (every ratio's reference), then bare node:http. Bare
+  //    Fastify stays up while the app's scenarios run when one has a ratio target: its /healthz
+  //    is measured again just before each of their windows.
+  const besideApp = selected.some(
+    (s) => s.targets?.minThroughputRatio !== undefined || s.targets?.maxCpuRatio !== undefined,
+  )
+  let reference: Launched | undefined
   for (const baseline of [BASELINES.fastify, BASELINES.http]) {
     const { server, result } = await session.launch(
       session.baselineSpec(baseline),
@@ -28,16 +34,16 @@ export async function standardRun(session: Session): Promise<void> {
     )
     const measured = await session.measure(server, healthz, healthzMix)
     if (baseline === BASELINES.fastify && measured?.load) {
-      session.reference = {
-        rps: measured.load.requestsPerSecond,
-        cpuUs: measured.cpuMicrosPerRequest,
-        p99Ms: measured.load.latencyP99Ms,
-      }
+      session.reference = referenceOf(measured)
       Object.assign(measured, { throughputRatio: 1, cpuRatio: 1, p99Ratio: 1 })
+      if (besideApp) {
+        reference = { server, result }
+        session.beside = { server, def: healthz, mix: healthzMix }
+        continue
+      }
     }
     await session.stop(server, result)
   }
-
   // 2. The first start: migrations, then whatever data the scenarios seed, so every timed start
   //    below finds a migrated, seeded database.
   {
@@ -86,6 +92,8 @@ export async function standardRun(session: Session): Promise<void> {
     }
     for (const { server, result } of running) await session.stop(server, result)
   }
+  session.beside = undefined
+  if (reference) await session.stop(reference.server, reference.result)
   const variants: Variant[] = []
   for (const scenario of selected) {
     const own = scenario.variant

@@ -17,7 +17,7 @@ import {
   stopServer,
 } from './processes.js'
 import type { Progress } from './progress.js'
-import type { ProcessResult, ScenarioResult } from './result.js'
+import { type ProcessResult, type Reference, referenceOf, type ScenarioResult } from './result.js'
 import type { Sampler, Segment } from './sampler.js'
 import type { RequestKind, Scenario, ScenarioContext, Variant } from './scenario.js'
 import { MB, otherShare, ratio, toMb } from './stats.js'
@@ -39,7 +39,13 @@ export class Session {
   readonly processes: ProcessResult[] = []
   readonly scenarios: ScenarioResult[] = []
   /** Bare Fastify's /healthz: what every throughput, CPU and latency figure is divided by. */
-  reference: { rps: number; cpuUs: number | undefined; p99Ms: number } | undefined
+  reference: Reference | undefined
+  /**
+   * Bare Fastify, kept running beside the app while scenarios with a ratio target run: each of
+   * their windows divides by a /healthz window measured on it just before, so a machine that
+   * gets busier or quieter during the run weighs on both sides of the ratio alike.
+   */
+  beside: { server: RunningServer; def: MeasuredDef; mix: RequestKind[] } | undefined
   private watched: RunningServer | undefined
   /** How each running server is drawn (several run at once in an A/B). */
   private readonly segments = new Map<RunningServer, Omit<Segment, 'start' | 'end'>>()
@@ -273,16 +279,14 @@ export class Session {
       else ready.push({ server, mix: prepared.mix, how: prepared.how ?? def.how, kept: [] })
     }
     for (let round = 1; round <= rounds; round++) {
+      const title = rounds > 1 ? `${def.title} (round ${round}/${rounds})` : def.title
+      const reference = ready.length > 0 ? await this.referenceFor({ ...def, title }) : undefined
       for (const side of ready) {
         if (side.server.exit) continue
-        const title = rounds > 1 ? `${def.title} (round ${round}/${rounds})` : def.title
-        const result = await this.measure(
-          side.server,
-          { ...def, title, how: side.how },
-          side.mix,
-          undefined,
-          false,
-        )
+        const result = await this.measure(side.server, { ...def, title, how: side.how }, side.mix, {
+          record: false,
+          reference,
+        })
         if (result) side.kept.push({ ...result, title: def.title })
       }
     }
@@ -295,8 +299,10 @@ export class Session {
         )
         continue
       }
+      // By the ratio where each round has its own reference, else by CPU per request.
       const byCpu = [...side.kept].sort(
-        (a, b) => (a.cpuMicrosPerRequest ?? 0) - (b.cpuMicrosPerRequest ?? 0),
+        (a, b) =>
+          (a.cpuRatio ?? a.cpuMicrosPerRequest ?? 0) - (b.cpuRatio ?? b.cpuMicrosPerRequest ?? 0),
       )
       const median = byCpu[Math.floor((byCpu.length - 1) / 2)]
       if (median)
@@ -304,20 +310,46 @@ export class Session {
           rounds > 1
             ? {
                 ...median,
-                how: `${median.how}; the median of ${side.kept.length} interleaved rounds by CPU per request`,
+                how: `${median.how}; the median of ${side.kept.length} interleaved rounds by ${median.reference ? 'CPU ratio' : 'CPU per request'}`,
               }
             : median,
         )
     }
   }
 
-  /** Runs the load, reads CPU and RSS around it. */
+  /**
+   * What a window of `def` divides by: for a scenario with a ratio target, bare Fastify's
+   * /healthz measured again now, while it runs beside the app; else the run's first.
+   */
+  async referenceFor(def: Pick<Scenario, 'title' | 'targets'>): Promise<Reference | undefined> {
+    const beside = this.beside
+    const ratioTarget =
+      def.targets?.minThroughputRatio !== undefined || def.targets?.maxCpuRatio !== undefined
+    if (!ratioTarget || !beside || beside.server.exit) return this.reference
+    const title = `${beside.def.title} beside ${def.title}`
+    const measured = await this.measure(beside.server, { ...beside.def, title }, beside.mix, {
+      record: false,
+    })
+    return measured ? (referenceOf(measured) ?? this.reference) : this.reference
+  }
+
+  /**
+   * Runs the load, reads CPU and RSS around it. `record: false` returns the result without
+   * adding it to the run's; `reference` replaces the run's for this window's ratios.
+   */
   async measure(
     server: RunningServer,
-    def: Pick<Scenario, 'name' | 'title' | 'how' | 'connections'>,
+    def: MeasuredDef,
     mix: RequestKind[],
-    timing = { durationS: this.options.durationS, warmupS: this.warmupWallS() },
-    record = true,
+    {
+      timing = { durationS: this.options.durationS, warmupS: this.warmupWallS() },
+      record = true,
+      reference = this.reference,
+    }: {
+      timing?: { durationS: number; warmupS: number }
+      record?: boolean
+      reference?: Reference
+    } = {},
   ): Promise<ScenarioResult | undefined> {
     const { durationS, warmupS } = timing
     this.focus(server)
@@ -377,7 +409,6 @@ export class Session {
       if (sample.t >= started && sample.t <= ended) peak = Math.max(peak, sample.rss)
     }
     const cpuUs = load.responses > 0 ? (usedMs * 1000) / load.responses : undefined
-    const reference = this.reference
     const result: ScenarioResult = {
       name: def.name,
       title: def.title,
@@ -392,6 +423,7 @@ export class Session {
       ...optional('throughputRatio', ratio(load.requestsPerSecond, reference?.rps)),
       ...optional('cpuRatio', ratio(cpuUs, reference?.cpuUs)),
       ...optional('p99Ratio', ratio(load.latencyP99Ms, reference?.p99Ms)),
+      ...(reference && reference !== this.reference ? { reference } : {}),
       peakRssMb: toMb(peak),
       ...optional('otherCpuShare', others),
       ...(warmup ? { warmup } : {}),
@@ -404,6 +436,9 @@ export class Session {
     return result
   }
 }
+
+/** What a window is measured as: the scenario's names, without its hooks. */
+type MeasuredDef = Pick<Scenario, 'name' | 'title' | 'how' | 'connections'>
 
 function optional<K extends string>(key: K, value: number | undefined) {
   return (value === undefined ? {} : { [key]: value }) as Partial<Record<K, number>>

@@ -47,7 +47,7 @@ export async function soakRun(session: Session, minutes: number): Promise<SoakRe
         connections,
       },
       mix,
-      { durationS, warmupS: 0 },
+      { timing: { durationS, warmupS: 0 } },
     )
     .catch((error: Error) => {
       progress.log(`soak: ${error.message}`)

@@ -2,7 +2,12 @@ import t from 'tap'
 import { parseBenchArgs, SCENARIO_NAMES, UsageError, wants } from '../args.js'
 import { type LoadResult, pickKind } from '../load-spec.js'
 import { checkTargets, keyTable, markdownReport, processTable, scenarioTable } from '../report.js'
-import type { BenchResult, ProcessResult, ScenarioResult } from '../result.js'
+import {
+  type BenchResult,
+  type ProcessResult,
+  referenceOf,
+  type ScenarioResult,
+} from '../result.js'
 import { isMissingRoute } from '../scenario.js'
 import { SCENARIOS } from '../scenarios.js'
 import {
@@ -406,6 +411,25 @@ t.test('markdown: key, process and scenario tables', async (t) => {
   )
   t.match(key, /\| peak RSS of any app process, MB \| 90\.0 \| 90\.0 \| 250\.0 \| \|/)
 
+  // A window measured beside its own /healthz window shows that one, not the run's first.
+  const beside = sampleResult()
+  const read = beside.scenarios[1] as ScenarioResult
+  read.reference = { rps: 2125, cpuUs: 56, p99Ms: 9, warmupRps: 1000 }
+  const besideKey = keyTable(beside)
+  t.match(
+    besideKey,
+    /\| GET note, L1 hit: req\/s \| \| 2,125 \(\/healthz beside it\) \| 1,700 \| 0\.85× \|/,
+  )
+  t.match(
+    besideKey,
+    /\| GET note, L1 hit: CPU µs\/request \| \| 56 \(\/healthz beside it\) \| 70 \| 1\.40× \|/,
+  )
+  t.match(
+    besideKey,
+    /\| GET note, L1 hit: req\/s while warming up \(50 s\) \| \| 1,000 \(\/healthz beside it\) \| 900 \| 0\.90× \|/,
+  )
+  t.notMatch(besideKey, /2,000 \(\/healthz\)/, "the run's first /healthz is not shown for it")
+
   const report = markdownReport(result)
   t.match(
     report,
@@ -415,6 +439,14 @@ t.test('markdown: key, process and scenario tables', async (t) => {
   t.match(report, /measured after 5 s of the server's CPU under load \(50 s in its box\)\./)
   t.match(report, /- \*\*GET note, L1 hit\*\*: hot ids/)
   t.notMatch(report, /\*\*GET note, L2 hit\*\*/, 'a skipped scenario has no how-line')
+})
+
+t.test('a /healthz window as the reference: its req/s, CPU, p99 and warm-up', async (t) => {
+  const healthz = sampleResult().scenarios[0] as ScenarioResult
+  t.same(referenceOf(healthz), { rps: 2000, cpuUs: 50, p99Ms: 10, warmupRps: 1800 })
+  const { warmup: _, ...unwarmed } = healthz
+  t.same(referenceOf(unwarmed), { rps: 2000, cpuUs: 50, p99Ms: 10 })
+  t.equal(referenceOf({ ...healthz, load: undefined }), undefined, 'a window without load')
 })
 
 t.test('targets: each checked against the run', async (t) => {
