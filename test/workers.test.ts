@@ -272,6 +272,8 @@ t.test(
   async (t) => {
     let behindMs = 0
     const pool = testPool(t, {
+      // Two tasks per worker: the late one, not run, must not use up the second.
+      maxTasksPerWorker: 2,
       taskTimeoutMs: 60_000,
       deadline: noDeadline,
       // The pool's clock, moved back: a task admitted "now" started its budget long ago.
@@ -291,6 +293,7 @@ t.test(
     t.equal(pool.status().completed, 1, 'nor counted as completed')
     t.equal(pool.status().taskMs, taskMs, 'and the estimate is left as it was')
     t.equal(pool.status().rejected, 1)
+    t.equal(pool.status().recycled.maxTasks, 0, 'nor counted toward recycling its worker')
 
     behindMs = 0
     const next = await pool.run('test', { kind: 'thread' })

@@ -200,6 +200,9 @@ export class WorkerPool implements Workers {
       throw this.#failure(name, error, Atomics.load(started, 0) === 1)
     }
     if (reply.late) {
+      // It ran nothing on its worker, so it does not bring that worker closer to recycling.
+      const assigned = this.#assigned.get(reply.threadId)
+      if (assigned !== undefined) this.#assigned.set(reply.threadId, assigned - 1)
       throw this.#refuse(
         `worker task ${name} waited too long for a thread to finish within its budget of ${taskTimeoutMs} ms (tasks take ~${Math.round(this.#taskMs ?? 0)} ms); it was not run`,
       )

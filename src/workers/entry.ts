@@ -34,6 +34,7 @@ export type TaskReply = RanReply | LateReply
 /** The task reached this thread after its startBy and was not run. */
 export interface LateReply {
   late: true
+  threadId: number
 }
 
 export interface RanReply {
@@ -50,7 +51,7 @@ type TaskFunction = (payload: unknown) => unknown
 const modules = new Map<string, Promise<{ default: TaskFunction }>>()
 
 export default async function runTask(message: TaskMessage): Promise<TaskReply> {
-  if (Date.now() > message.startBy) return { late: true }
+  if (Date.now() > message.startBy) return { late: true, threadId }
   Atomics.store(message.started, 0, 1)
   const { module, payload } = message
   const startedAt = performance.now()
