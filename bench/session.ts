@@ -126,13 +126,16 @@ export class Session {
     }
   }
 
-  /** Starts `spec` `boots` times (all but the last stopped again); the last keeps running. */
+  /**
+   * Starts `spec` `boots` times (all but the last stopped again); the last keeps running. With
+   * `alternate`, that process is started (and stopped) once more before each boot after the
+   * first, so both sets of cold starts are timed on the same machine at the same minutes.
+   */
   async launch(
     spec: ServerSpec,
     config: string,
     memoryLimitMb: number | undefined,
-    boots = 1,
-    coldRead?: string,
+    { boots = 1, coldRead, alternate }: LaunchOptions = {},
   ): Promise<{ server: RunningServer; result: ProcessResult }> {
     let result = this.processes.find((p) => p.label === spec.label)
     if (!result) {
@@ -157,16 +160,12 @@ export class Session {
       this.processes.push(result)
     }
     for (let i = 1; ; i++) {
-      const server = await startServer(spec, coldRead)
-      result.bootMs.push(Math.round(server.bootMs))
-      if (server.coldReadMs !== undefined) result.coldReadMs.push(Math.round(server.coldReadMs))
-      result.bootCpuMs.push(Math.round(server.bootCpuMs))
-      result.idleRssMb.push(toMb(server.idle.tree))
-      result.idleServerRssMb.push(toMb(server.idle.server))
-      if (server.planLine) result.plan = server.planLine
-      this.progress.log(
-        `${spec.label}: first 200 after ${Math.round(server.bootMs)} ms (${Math.round(server.bootCpuMs)} ms CPU)${server.coldReadMs === undefined ? '' : `, first cached read after ${Math.round(server.coldReadMs)} ms`}, idle RSS ${toMb(server.idle.tree)} MB${boots > 1 ? ` (${i}/${boots})` : ''}${i === 1 && server.planLine ? `; its plan: ${server.planLine}` : ''}`,
-      )
+      if (alternate && i > 1) {
+        const between = await this.boot(alternate.spec, alternate.result, `between ${spec.label}'s`)
+        await this.stop(between, alternate.result)
+      }
+      const count = boots > 1 ? `${i}/${boots}` : undefined
+      const server = await this.boot(spec, result, count, coldRead)
       if (i >= boots) {
         // Only the process that goes on to run scenarios is sampled (and drawn).
         this.segments.set(server, {
@@ -179,6 +178,27 @@ export class Session {
       }
       await this.stop(server, result)
     }
+  }
+
+  /** One cold start of `spec`, timed and recorded in `result`; `note` is shown beside it. */
+  private async boot(
+    spec: ServerSpec,
+    result: ProcessResult,
+    note: string | undefined,
+    coldRead?: string,
+  ): Promise<RunningServer> {
+    const server = await startServer(spec, coldRead)
+    result.bootMs.push(Math.round(server.bootMs))
+    if (server.coldReadMs !== undefined) result.coldReadMs.push(Math.round(server.coldReadMs))
+    result.bootCpuMs.push(Math.round(server.bootCpuMs))
+    result.idleRssMb.push(toMb(server.idle.tree))
+    result.idleServerRssMb.push(toMb(server.idle.server))
+    const firstPlan = result.plan === undefined && server.planLine !== undefined
+    if (server.planLine) result.plan = server.planLine
+    this.progress.log(
+      `${spec.label}: first 200 after ${Math.round(server.bootMs)} ms (${Math.round(server.bootCpuMs)} ms CPU)${server.coldReadMs === undefined ? '' : `, first cached read after ${Math.round(server.coldReadMs)} ms`}, idle RSS ${toMb(server.idle.tree)} MB${note ? ` (${note})` : ''}${firstPlan ? `; its plan: ${server.planLine}` : ''}`,
+    )
+    return server
   }
 
   /** Samples (and draws) this server from now on. */
@@ -435,6 +455,15 @@ export class Session {
     )
     return result
   }
+}
+
+export interface LaunchOptions {
+  /** Cold starts to time (default 1). */
+  boots?: number
+  /** A path whose first cached answer is timed too. */
+  coldRead?: string
+  /** A process started once more between boots, so both are timed at the same minutes. */
+  alternate?: { spec: ServerSpec; result: ProcessResult }
 }
 
 /** What a window is measured as: the scenario's names, without its hooks. */
