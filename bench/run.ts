@@ -3,7 +3,7 @@ import { BASELINES } from './baselines.js'
 import type { RunningServer } from './processes.js'
 import { measureSameResponses } from './replay.js'
 import { type ProcessResult, referenceOf } from './result.js'
-import type { Scenario, Variant } from './scenario.js'
+import { hasRatioTarget, type Scenario, type Variant } from './scenario.js'
 import { healthz, SCENARIOS } from './scenarios.js'
 import { APP, type Session } from './session.js'
 
@@ -21,13 +21,11 @@ export async function standardRun(session: Session): Promise<void> {
   // 1. The baselines: bare Fastify first (every ratio's reference), then bare node:http. Bare
   //    Fastify stays up while the app's scenarios run when one has a ratio target: its /healthz
   //    is measured again just before each of their windows.
-  const besideApp = selected.some(
-    (s) => s.targets?.minThroughputRatio !== undefined || s.targets?.maxCpuRatio !== undefined,
-  )
+  const besideApp = selected.some(hasRatioTarget)
   // Bare Fastify's cold starts after its first are timed between the app's (step 3), when the app
   // runs: the two medians then come from the same minutes of the machine.
   const appScenarios = selected.filter((s) => s.variant === undefined)
-  let reference: Launched | undefined
+  let fastifyBeside: Launched | undefined
   let fastify: ProcessResult | undefined
   for (const baseline of [BASELINES.fastify, BASELINES.http]) {
     const alternates = baseline === BASELINES.fastify && appScenarios.length > 0
@@ -43,7 +41,7 @@ export async function standardRun(session: Session): Promise<void> {
       session.reference = referenceOf(measured)
       Object.assign(measured, { throughputRatio: 1, cpuRatio: 1, p99Ratio: 1 })
       if (besideApp) {
-        reference = { server, result }
+        fastifyBeside = { server, result }
         session.beside = { server, def: healthz, mix: healthzMix }
         continue
       }
@@ -105,7 +103,7 @@ export async function standardRun(session: Session): Promise<void> {
     for (const { server, result } of running) await session.stop(server, result)
   }
   session.beside = undefined
-  if (reference) await session.stop(reference.server, reference.result)
+  if (fastifyBeside) await session.stop(fastifyBeside.server, fastifyBeside.result)
   const variants: Variant[] = []
   for (const scenario of selected) {
     const own = scenario.variant

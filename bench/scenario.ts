@@ -73,6 +73,12 @@ export interface Scenario {
   }
 }
 
+/** Whether the scenario has a req/s or CPU target (ratios to bare Fastify's /healthz). */
+export function hasRatioTarget(scenario: Pick<Scenario, 'targets'>): boolean {
+  const targets = scenario.targets
+  return targets?.minThroughputRatio !== undefined || targets?.maxCpuRatio !== undefined
+}
+
 /** The route is not registered (Fastify's 404), as opposed to a missing resource. */
 export function isMissingRoute(response: HttpResponse): boolean {
   if (response.status !== 404) return false

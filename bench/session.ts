@@ -19,7 +19,13 @@ import {
 import type { Progress } from './progress.js'
 import { type ProcessResult, type Reference, referenceOf, type ScenarioResult } from './result.js'
 import type { Sampler, Segment } from './sampler.js'
-import type { RequestKind, Scenario, ScenarioContext, Variant } from './scenario.js'
+import {
+  hasRatioTarget,
+  type RequestKind,
+  type Scenario,
+  type ScenarioContext,
+  type Variant,
+} from './scenario.js'
 import { MB, otherShare, ratio, toMb } from './stats.js'
 
 /** One bench invocation's shared state: launching processes and running scenarios on them. */
@@ -343,9 +349,7 @@ export class Session {
    */
   async referenceFor(def: Pick<Scenario, 'title' | 'targets'>): Promise<Reference | undefined> {
     const beside = this.beside
-    const ratioTarget =
-      def.targets?.minThroughputRatio !== undefined || def.targets?.maxCpuRatio !== undefined
-    if (!ratioTarget || !beside || beside.server.exit) return this.reference
+    if (!hasRatioTarget(def) || !beside || beside.server.exit) return this.reference
     const title = `${beside.def.title} beside ${def.title}`
     const measured = await this.measure(beside.server, { ...beside.def, title }, beside.mix, {
       record: false,

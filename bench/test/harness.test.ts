@@ -8,7 +8,7 @@ import {
   referenceOf,
   type ScenarioResult,
 } from '../result.js'
-import { isMissingRoute } from '../scenario.js'
+import { hasRatioTarget, isMissingRoute } from '../scenario.js'
 import { SCENARIOS } from '../scenarios.js'
 import {
   MB,
@@ -189,6 +189,17 @@ t.test('request mix: weighted, deterministic, interleaved', async (t) => {
   }
   t.ok(longestRun < 10, `kinds interleave (longest run of GETs ${longestRun})`)
   t.equal(pickKind([mix[0] as (typeof mix)[0]], 7), 0)
+})
+
+t.test('a ratio target: req/s or CPU, not shedding alone', async (t) => {
+  t.ok(hasRatioTarget({ targets: { minThroughputRatio: 0.8 } }))
+  t.ok(hasRatioTarget({ targets: { maxCpuRatio: 1.25 } }))
+  t.notOk(hasRatioTarget({ targets: { shedsLoad: true } }))
+  t.notOk(hasRatioTarget({}))
+  t.ok(
+    SCENARIOS.some(hasRatioTarget),
+    'the example has one (the L1 read): bare Fastify runs beside it',
+  )
 })
 
 t.test('a missing route is told apart from a missing note', async (t) => {
