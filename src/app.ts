@@ -53,6 +53,8 @@ export interface AppOptions {
   migrations?: string
   /** Sees each route schema compiled at start (the build records them to precompile). */
   onCompile?: (input: CompileInput) => void
+  /** The clock rate-limit windows are counted by (default Date.now; tests hold it still). */
+  now?: () => number
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 120_000
@@ -116,7 +118,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(redisCache) // redis-only
   await app.register(redisRateLimit) // redis-only
   await app.register(cache)
-  await app.register(rateLimiting)
+  await app.register(rateLimiting, options.now ? { now: options.now } : {})
   await app.register(workers)
   await app.register(health)
   await app.register(notes)

@@ -38,6 +38,11 @@ declare module 'fastify' {
   }
 }
 
+export interface RateLimitOptions {
+  /** The clock windows are counted by, in ms since the epoch (default Date.now). */
+  now?: () => number
+}
+
 /**
  * Rate limiting on the API: RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW per client address
  * (request.ip, which only trusted proxy hops can set). A request costs a counter update in
@@ -47,12 +52,13 @@ declare module 'fastify' {
  * since their last sync; with the store down or absent it holds per instance, and nothing
  * waits on the store either way.
  */
-async function rateLimiting(app: FastifyInstance) {
+async function rateLimiting(app: FastifyInstance, options: RateLimitOptions) {
   const { config, sharedRateLimit: shared } = app
   const counters = new WindowCounters(
     config.RATE_LIMIT_MAX,
     config.rateLimitWindowMs,
     LOCAL_CLIENTS,
+    options.now,
   )
   const max = String(config.RATE_LIMIT_MAX)
   const windowText = `${Math.ceil(config.rateLimitWindowMs / 1000)} seconds`

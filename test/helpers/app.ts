@@ -16,7 +16,7 @@ export async function buildTestApp(
   t: Test,
   env: Record<string, string> = {},
   plugins: FastifyPluginAsync | FastifyPluginAsync[] = [],
-  options: Pick<AppOptions, 'migrations'> = {},
+  options: Pick<AppOptions, 'migrations' | 'now'> = {},
 ) {
   const database =
     env.DATABASE_URL === undefined
@@ -29,6 +29,7 @@ export async function buildTestApp(
     logger: false,
     plugins: [plugins].flat(),
     migrations: options.migrations,
+    ...(options.now ? { now: options.now } : {}),
   })
   t.teardown(() => app.close())
   await app.ready()
