@@ -196,10 +196,6 @@ t.test('a ratio target: req/s or CPU, not shedding alone', async (t) => {
   t.ok(hasRatioTarget({ targets: { maxCpuRatio: 1.25 } }))
   t.notOk(hasRatioTarget({ targets: { shedsLoad: true } }))
   t.notOk(hasRatioTarget({}))
-  t.ok(
-    SCENARIOS.some(hasRatioTarget),
-    'the example has one (the L1 read): bare Fastify runs beside it',
-  )
 })
 
 t.test('a missing route is told apart from a missing note', async (t) => {
