@@ -25,7 +25,6 @@ export async function standardRun(session: Session): Promise<void> {
   // Bare Fastify's cold starts after its first are timed between the app's (step 3), when the app
   // runs: the two medians then come from the same minutes of the machine.
   const appScenarios = selected.filter((s) => s.variant === undefined)
-  let fastifyBeside: Launched | undefined
   let fastify: ProcessResult | undefined
   for (const baseline of [BASELINES.fastify, BASELINES.http]) {
     const alternates = baseline === BASELINES.fastify && appScenarios.length > 0
@@ -41,8 +40,7 @@ export async function standardRun(session: Session): Promise<void> {
       session.reference = referenceOf(measured)
       Object.assign(measured, { throughputRatio: 1, cpuRatio: 1, p99Ratio: 1 })
       if (besideApp) {
-        fastifyBeside = { server, result }
-        session.beside = { server, def: healthz, mix: healthzMix }
+        session.beside = { server, result, def: healthz, mix: healthzMix }
         continue
       }
     }
@@ -102,8 +100,11 @@ export async function standardRun(session: Session): Promise<void> {
     }
     for (const { server, result } of running) await session.stop(server, result)
   }
-  session.beside = undefined
-  if (fastifyBeside) await session.stop(fastifyBeside.server, fastifyBeside.result)
+  const { beside } = session
+  if (beside) {
+    session.beside = undefined
+    await session.stop(beside.server, beside.result)
+  }
   const variants: Variant[] = []
   for (const scenario of selected) {
     const own = scenario.variant

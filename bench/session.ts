@@ -51,7 +51,9 @@ export class Session {
    * their windows divides by a /healthz window measured on it just before, so a machine that
    * gets busier or quieter during the run weighs on both sides of the ratio alike.
    */
-  beside: { server: RunningServer; def: MeasuredDef; mix: RequestKind[] } | undefined
+  beside:
+    | { server: RunningServer; result: ProcessResult; def: MeasuredDef; mix: RequestKind[] }
+    | undefined
   private watched: RunningServer | undefined
   /** How each running server is drawn (several run at once in an A/B). */
   private readonly segments = new Map<RunningServer, Omit<Segment, 'start' | 'end'>>()
