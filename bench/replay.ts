@@ -43,6 +43,9 @@ export async function measureSameResponses(
   def: Scenario,
 ): Promise<void> {
   const label = BASELINES.replay.label
+  // Prepared again rather than reusing the app's mix: the scenarios measured since may have
+  // changed what the app holds (a write invalidates cached reads), and preparing warms it back,
+  // so what is recorded is what the scenario measured (for the L1 read, L1 hits, not misses).
   const prepared = await def.prepare(session.context(app, variant))
   if ('skip' in prepared) return session.skip(def, label, prepared.skip)
   const mix = prepared.mix.filter((kind) => kind.method === 'GET')
