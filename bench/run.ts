@@ -5,7 +5,7 @@ import { measureSameResponses } from './replay.js'
 import { type ProcessResult, referenceOf } from './result.js'
 import { hasRatioTarget, type Scenario, type Variant } from './scenario.js'
 import { healthz, SCENARIOS } from './scenarios.js'
-import { APP, type Session } from './session.js'
+import { APP, type LaunchOptions, type Session } from './session.js'
 
 /**
  * The standard run: the baselines, then the app in each configuration the scenarios need. Every
@@ -25,16 +25,17 @@ export async function standardRun(session: Session): Promise<void> {
   // Bare Fastify's cold starts after its first are timed between the app's (step 3), when the app
   // runs: the two medians then come from the same minutes of the machine.
   const appScenarios = selected.filter((s) => s.variant === undefined)
-  let fastify: ProcessResult | undefined
+  let alternate: LaunchOptions['alternate']
   for (const baseline of [BASELINES.fastify, BASELINES.http]) {
     const alternates = baseline === BASELINES.fastify && appScenarios.length > 0
+    const spec = session.baselineSpec(baseline)
     const { server, result } = await session.launch(
-      session.baselineSpec(baseline),
+      spec,
       `${baseline.label} hello-world, same Node`,
       boxed ? options.memoryMb : undefined,
       { boots: alternates ? 1 : options.boots },
     )
-    if (baseline === BASELINES.fastify) fastify = result
+    if (alternates) alternate = { spec, result }
     const measured = await session.measure(server, healthz, healthzMix)
     if (baseline === BASELINES.fastify && measured?.load) {
       session.reference = referenceOf(measured)
@@ -69,10 +70,6 @@ export async function standardRun(session: Session): Promise<void> {
   // The app and each --compare variant run at once, each in its own box; every scenario is
   // measured on each in turn (interleaved rounds), so a busy machine weighs on both sides alike.
   if (appScenarios.length > 0) {
-    const alternate = fastify && {
-      spec: session.baselineSpec(BASELINES.fastify),
-      result: fastify,
-    }
     const launch = async (variant: Variant): Promise<Launched & { variant: Variant }> => ({
       ...(await session.launch(
         session.appSpec(variant),

@@ -28,8 +28,7 @@ export async function buildTestApp(
     plan: testPlan(config),
     logger: false,
     plugins: [plugins].flat(),
-    migrations: options.migrations,
-    ...(options.now ? { now: options.now } : {}),
+    ...options,
   })
   t.teardown(() => app.close())
   await app.ready()
