@@ -40,10 +40,18 @@ export class PressureGauge {
     private readonly readMemory: () => { rss: number; heapUsed: number },
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.#due = now()
+    this.#due = now() + intervalMs
   }
 
-  /** Called by the sampling timer every intervalMs (the first call may come at once). */
+  /**
+   * Starts the schedule again from now: the next sample is due one interval later. Called when
+   * the sampling timer starts, so the time before it (boot) is not counted as a late sample.
+   */
+  start(): void {
+    this.#due = this.now() + this.intervalMs
+  }
+
+  /** Called by the sampling timer every intervalMs, the first one interval after `start`. */
   sample(): void {
     const at = this.now()
     const { rss, heapUsed } = this.readMemory()

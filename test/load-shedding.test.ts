@@ -45,6 +45,19 @@ t.test('the event-loop delay is how late the sample ran', async (t) => {
   t.equal(gauge.pressure, undefined, 'back under: no more shedding')
 })
 
+t.test('the first sample is due one interval after the gauge starts', async (t) => {
+  const { gauge, clock } = gaugeWith({ maxEventLoopDelayMs: 500 })
+  clock.now = 1000
+  gauge.sample()
+  t.equal(gauge.readings.eventLoopDelayMs, 0, 'one interval after it was made: on time')
+  clock.now = 60_000
+  gauge.start()
+  clock.now = 61_003
+  gauge.sample()
+  t.equal(gauge.readings.eventLoopDelayMs, 3, 'the time before start is not lateness')
+  t.equal(gauge.pressure, undefined)
+})
+
 t.test('heap and RSS limits; 0 checks nothing', async (t) => {
   const heap = gaugeWith({ maxHeapUsedBytes: 10 * MB, maxRssBytes: 50 * MB })
   heap.gauge.sample()
@@ -55,7 +68,7 @@ t.test('heap and RSS limits; 0 checks nothing', async (t) => {
 
   const none = gaugeWith({})
   none.memory.rss = 10_000 * MB
-  none.clock.now = 1_000_000
+  none.clock.now = 1_001_000
   none.gauge.sample()
   t.equal(none.gauge.pressure, undefined, 'no limit set: never sheds')
   t.same(none.gauge.readings, {
@@ -129,4 +142,26 @@ t.test('a blocked event loop sheds until a sample is back under the limit', asyn
   t.match(shed.json(), { dependency: 'cpu', message: /event-loop delay \d+ ms is over 200 ms/ })
   t.equal((await app.inject('/live')).statusCode, 200, 'liveness answers meanwhile')
   t.equal((await workUntilNot(app, 503)).statusCode, 200, 'served again once the loop keeps up')
+})
+
+t.test('a long boot after the plugin registers is not a late sample', async (t) => {
+  const config = testConfig({ EVENT_LOOP_DELAY_MAX_MS: '500' })
+  const app = Fastify()
+  app.decorate('config', config)
+  app.decorate('memoryPlan', testPlan(config))
+  await app.register(errors)
+  await app.register(loadShedding, { sampleMs: 20 })
+  // A later plugin keeps the loop busy, as boot does at 0.1 CPU (module evaluation, schemas).
+  await app.register(async () => {
+    const blockedUntil = performance.now() + 800
+    while (performance.now() < blockedUntil) {
+      // Busy.
+    }
+  })
+  app.get('/work', async () => 'done')
+  t.teardown(() => app.close())
+  await app.ready()
+  await waitFor(() => app.pressure.readings.rssBytes > 0, 'the first sample')
+  t.equal(app.pressure.pressure, undefined, 'the first sample was on time')
+  t.equal((await app.inject('/work')).statusCode, 200)
 })

@@ -44,10 +44,16 @@ async function loadShedding(app: FastifyInstance, options: LoadSheddingOptions) 
     sampleMs,
     () => process.memoryUsage(),
   )
-  // The first sample one interval after start, as every later one: start-up's own garbage is
-  // not a reason to refuse the first requests.
-  const timer = setInterval(() => gauge.sample(), sampleMs).unref()
   app.decorate('pressure', gauge)
+  // Sampling starts once every plugin has loaded, the first sample one interval later: boot's
+  // synchronous work (seconds of wall time at 0.1 CPU) and its garbage are not a reason to
+  // refuse the first requests, which after a spin-down include the visitor who woke the service.
+  let timer: NodeJS.Timeout | undefined
+  app.addHook('onReady', (done) => {
+    gauge.start()
+    timer = setInterval(() => gauge.sample(), sampleMs).unref()
+    done()
+  })
 
   // One error per sample over a limit, not one per refused request: under overload each new
   // Error would capture a stack trace for every request turned away.

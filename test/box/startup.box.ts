@@ -2,8 +2,10 @@
  * Start-up inside the free tier's box (0.1 CPU, 512 MB) with Postgres and Redis: every second
  * of boot CPU is ten of wall time there, so a timeout meant to catch a dead dependency can fire
  * while this process only waits for its CPU slice. The start must reach ready with both
- * dependencies up and nothing logged at warn or above. Run with `npm run test:box`.
+ * dependencies up and nothing logged at warn or above, and answer reads from its first 200 on.
+ * Run with `npm run test:box`.
  */
+import { setTimeout } from 'node:timers/promises'
 import t from 'tap'
 import { randomPrefix } from '../helpers/redis.js' // redis-only
 import { redis as redisService } from '../helpers/services.js' // redis-only
@@ -12,6 +14,9 @@ import { get } from './load.js'
 import { skipUnlessBoxed, startBoxedServer } from './server.js'
 
 const service = await redisService() // redis-only
+/** Reads right after the first 200, this far apart: they span load shedding's first samples. */
+const FIRST_READS = 25
+const FIRST_READS_APART_MS = 100
 
 t.test('0.1 CPU, 512 MB: ready with Postgres and Redis, no warning or error', async (t) => {
   if (skipUnlessBoxed(t)) return
@@ -21,6 +26,18 @@ t.test('0.1 CPU, 512 MB: ready with Postgres and Redis, no warning or error', as
   else Object.assign(env, { REDIS_URL: service.url as string, REDIS_KEY_PREFIX: randomPrefix() })
   // redis-only: end
   const server = await startBoxedServer(t, 512, env, { cpus: 0.1 })
+  // After a spin-down the visitor who woke the service asks at once: from the first 200 on, an
+  // ordinary route answers (load shedding does not count boot as a late event loop).
+  const statuses: number[] = []
+  for (let i = 0; i < FIRST_READS; i++) {
+    statuses.push((await get(`${server.url}/api/notes?limit=1`, 60_000)).status)
+    await setTimeout(FIRST_READS_APART_MS)
+  }
+  t.same(
+    statuses,
+    statuses.map(() => 200),
+    `the first ${FIRST_READS} reads after the first 200`,
+  )
   await waitFor(
     async () => server.lines.some((l) => /"msg":"ready/.test(l)),
     'the ready line',
