@@ -16,11 +16,10 @@
  * - The migrations' .sql files are read from src/ at run time (src/db/migrate.ts).
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AjvCompiler, AjvReference } from '@fastify/ajv-compiler'
@@ -29,6 +28,7 @@ import fastJsonStringify from 'fast-json-stringify'
 import type { CompileInput } from '../src/route-compilers.js'
 import { BUILTIN, builtinsWithoutFacade, unusedBuiltinsOnFirstUse } from './build-start-up.js'
 import { ioredisCommandsInDictionaryMode } from './build-start-up-redis.js' // redis-only
+import { makeCompileCache } from './compile-cache.js'
 
 /** Where the bundle goes; `--out <dir>` (inside the repository: it finds package.json above). */
 const { values: args } = parseArgs({ options: { out: { type: 'string', default: 'dist/app' } } })
@@ -182,26 +182,6 @@ function checkBundle(metafile: Metafile): string[] {
   return problems
 }
 
-/**
- * V8's compile cache for the bundle, made here: the platform rebuilds the filesystem on each
- * deploy, so a cache made at run time would never survive a spin-down. The bootstrap runs with an
- * invalid PORT: the server loads (Node compiles) every module it needs at start, then exits on
- * the config error. The cache is keyed by Node's version and V8 flags, so the build must run on
- * the Node that runs the app (render.yaml's NODE_VERSION is used for both); on a mismatch Node
- * silently compiles afresh. Node 20 has no compile cache: nothing is made.
- */
-function makeCompileCache() {
-  const dir = resolve(OUT_DIR, 'compile-cache')
-  const run = spawnSync(process.execPath, [join(OUT_DIR, 'start.js')], {
-    env: { ...process.env, NODE_COMPILE_CACHE: dir, PORT: 'none' },
-    encoding: 'utf8',
-  })
-  if (run.status !== 1 || !run.stderr.includes('PORT: got "none"')) {
-    throw new Error(`build: the compile cache run did not stop at the config:\n${run.stderr}`)
-  }
-  return existsSync(dir)
-}
-
 async function buildApp() {
   const tasks = await filesUnder('src', '.task.ts')
   const routeSchemas = await precompileRouteSchemas()
@@ -238,7 +218,12 @@ async function buildApp() {
   ])
   const problems = results.flatMap((r) => checkBundle(r.metafile as Metafile))
   if (problems.length > 0) throw new Error(`build: ${problems.join('\n')}`)
-  makeCompileCache()
+  // V8's compile cache, made here: the platform rebuilds the filesystem on each deploy, so a
+  // cache made at run time would never survive a spin-down. Keyed by Node's version and V8
+  // flags: the build must run on the Node that runs the app (render.yaml's NODE_VERSION is used
+  // for both). The bootstrap, started without flags, runs the server with the plan's, as
+  // render.yaml's start command gives them.
+  makeCompileCache(OUT_DIR)
 }
 
 await buildApp()
