@@ -35,11 +35,18 @@ export interface BenchOptions {
   keepDatabase: boolean
   /** Extra environment for every app process (experiments: LOG_LEVEL=warn, WORKER_THREADS=1). */
   appEnv: Record<string, string>
-  /** A/B: each entry is one more app process, with this environment, measured like the app. */
-  compare: Record<string, string>[]
+  /** A/B: each entry is one more app process, with this environment and these Node flags. */
+  compare: CompareVariant[]
   /** Interleaved rounds of each app scenario (the median kept): 3 with --compare, else 1. */
   rounds: number
   help: boolean
+}
+
+/** One --compare process: the app with more environment, more Node flags, or both. */
+export interface CompareVariant {
+  env: Record<string, string>
+  /** After the plan's flags on node's command line. */
+  nodeArgs: string[]
 }
 
 export class UsageError extends Error {
@@ -70,7 +77,8 @@ Options:
   --boots <n>              spawns per process for the cold-start and idle medians (default 3; quick 1)
   --scenario <names>       comma-separated subset (repeatable); see the list below
   --compare <K=V,...>      A/B: one more app process with this environment, measured like the app
-                           (repeatable), e.g. --compare LOG_LEVEL=warn
+                           (repeatable), e.g. --compare LOG_LEVEL=warn; an item that starts with
+                           -- is a Node flag instead, e.g. --compare=--single-threaded-gc
   --rounds <n>             measure each app scenario n times, interleaved across the app and its
                            --compare processes, and keep the median (default 3 with --compare, else 1)
   --env <KEY=VALUE>        extra environment for every app process (repeatable)
@@ -106,6 +114,28 @@ function environment(flag: string, pairs: string[]): Record<string, string> {
     env[match[1] as string] = match[2] as string
   }
   return env
+}
+
+const NODE_FLAG = /^--[a-z0-9][a-z0-9_-]*(=.*)?$/i
+
+/** One --compare list: Node flags (`--name[=value]`) and KEY=VALUE pairs, in any order. */
+function compareVariant(list: string): CompareVariant {
+  const items = list.split(',')
+  const nodeArgs = items.filter((item) => item.startsWith('--'))
+  for (const flag of nodeArgs) {
+    if (!NODE_FLAG.test(flag)) {
+      throw new UsageError(
+        `--compare: got ${JSON.stringify(flag)}, expected a Node flag --name[=value]`,
+      )
+    }
+  }
+  return {
+    env: environment(
+      'compare',
+      items.filter((item) => !item.startsWith('--')),
+    ),
+    nodeArgs,
+  }
 }
 
 /** Pure: argv (without node and script) and the environment in, options out. */
@@ -149,7 +179,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
       ? undefined
       : (v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     appEnv: environment('env', v.env ?? []),
-    compare: (v.compare ?? []).map((list) => environment('compare', list.split(','))),
+    compare: (v.compare ?? []).map(compareVariant),
     rounds: Math.floor(positive('rounds', v.rounds, v.compare ? 3 : 1)),
     keepDatabase: v['keep-db'] === true,
     help: v.help === true,

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path'
+import { makeCompileCache } from '../scripts/compile-cache.js'
 import { wants } from './args.js'
 import { BASELINES } from './baselines.js'
 import type { RunningServer } from './processes.js'
@@ -63,26 +65,31 @@ export async function standardRun(session: Session): Promise<void> {
   // 3. The app, each --compare variant of it, then each configuration a scenario asks for.
   const coldRead = selected.map((s) => s.coldRead?.()).find((path) => path !== undefined)
   const app = { ...APP, config: describeApp(session, APP) }
-  const compared: Variant[] = options.compare.map((env) => {
-    const pairs = Object.entries(env).map(([key, value]) => `${key}=${value}`)
-    return { label: `app (${pairs.join(', ')})`, config: `the app with ${pairs.join(', ')}`, env }
+  const compared: Variant[] = options.compare.map(({ env, nodeArgs }) => {
+    const items = [...nodeArgs, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)]
+    const config = `the app with ${items.join(', ')}`
+    return { label: `app (${items.join(', ')})`, config, env, nodeArgs }
   })
   // The app and each --compare variant run at once, each in its own box; every scenario is
   // measured on each in turn (interleaved rounds), so a busy machine weighs on both sides alike.
   if (appScenarios.length > 0) {
-    const launch = async (variant: Variant): Promise<Launched & { variant: Variant }> => ({
-      ...(await session.launch(
-        session.appSpec(variant),
-        variant.config,
-        session.memoryOf(variant),
-        {
+    const launch = async (variant: Variant): Promise<Launched & { variant: Variant }> => {
+      const spec = session.appSpec(variant)
+      // Node flags of its own key V8's compile cache apart: its entry is made as the build would
+      // make it for those flags, so its cold starts compare with the app's.
+      if (variant.nodeArgs?.length) {
+        const limit = { MEMORY_LIMIT_MB: String(session.memoryOf(variant)) }
+        makeCompileCache(dirname(spec.script), spec.nodeArgs, limit)
+      }
+      return {
+        ...(await session.launch(spec, variant.config, session.memoryOf(variant), {
           boots: options.boots,
           coldRead,
           ...(variant === app && alternate ? { alternate } : {}),
-        },
-      )),
-      variant,
-    })
+        })),
+        variant,
+      }
+    }
     const appRun = await launch(app)
     const running = [appRun]
     for (const variant of compared) running.push(await launch(variant))

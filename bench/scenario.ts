@@ -14,6 +14,8 @@ export interface Variant {
   /** In words, for the report. */
   config: string
   env?: Record<string, string>
+  /** Node flags after the plan's (--compare). */
+  nodeArgs?: string[]
   /** Whether the process gets REDIS_URL (default true, when the run has Redis). */
   redis?: boolean
   /** This process's memory limit in MB (its box's; MEMORY_LIMIT_MB outside a box). */

@@ -115,7 +115,7 @@ export class Session {
       script: join(this.root, 'dist', 'app', 'start.js'),
       // The plan's flags on the command line, as render.yaml's start command has them: the
       // bootstrap then runs the server in its own process instead of starting Node again.
-      nodeArgs: v8Flags(planMemory({ envLimitMb: memoryMb })),
+      nodeArgs: [...v8Flags(planMemory({ envLimitMb: memoryMb })), ...(variant.nodeArgs ?? [])],
       env: {
         ...this.db.env,
         // In a box the app's memory plan reads its limit from the cgroup, as on the platform.

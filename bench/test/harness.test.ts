@@ -81,11 +81,20 @@ t.test('arguments: defaults, --quick, and every flag', async (t) => {
     'A=1,B=2',
     '--compare',
     'C=',
+    '--compare=--single-threaded-gc,D=1,--max-semi-space-size=4',
     '-h',
   ])
   t.same(many.appEnv, { LOG_LEVEL: 'warn', X_Y: 'a=b' })
   t.same(full.appEnv, {})
-  t.same(many.compare, [{ A: '1', B: '2' }, { C: '' }], 'one A/B process per --compare')
+  t.same(
+    many.compare,
+    [
+      { env: { A: '1', B: '2' }, nodeArgs: [] },
+      { env: { C: '' }, nodeArgs: [] },
+      { env: { D: '1' }, nodeArgs: ['--single-threaded-gc', '--max-semi-space-size=4'] },
+    ],
+    'one A/B process per --compare; items starting with -- are Node flags',
+  )
   t.equal(many.rounds, 3, 'an A/B measures 3 interleaved rounds by default')
   t.equal(parseBenchArgs(['--compare', 'A=1', '--rounds', '5']).rounds, 5)
   t.same(many.scenarios, ['healthz', 'openapi'], 'generic scenarios: the example may be gone')
@@ -110,6 +119,15 @@ t.test('arguments: bad input is a usage error naming the flag', async (t) => {
   t.throws(() => parseBenchArgs(['--scenario', 'nope']), /unknown "nope"/)
   t.throws(() => parseBenchArgs(['--env', 'lower=1']), /--env: got "lower=1", expected KEY=VALUE/)
   t.throws(() => parseBenchArgs(['--compare', 'A=1,b']), /--compare: got "b", expected KEY=VALUE/)
+  t.throws(
+    () => parseBenchArgs(['--compare=--no such']),
+    /--compare: got "--no such", expected a Node flag --name\[=value\]/,
+  )
+  t.throws(
+    () => parseBenchArgs(['--compare', '--single-threaded-gc']),
+    UsageError,
+    'needs --compare=',
+  )
   t.throws(() => parseBenchArgs(['--bogus']), UsageError)
   t.throws(() => parseBenchArgs(['stray']), UsageError)
 })
