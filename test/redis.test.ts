@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
 import cache from '../src/plugins/cache.js'
@@ -10,8 +11,11 @@ import redisRateLimit from '../src/plugins/redis-rate-limit.js'
 import { CircuitBreaker, CircuitOpenError } from '../src/redis/breaker.js'
 import { buildTestApp } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
+import { captureLogs } from './helpers/logs.js'
 import { clientNames, hungRedis, randomPrefix, testClient } from './helpers/redis.js'
 import { redis as redisService } from './helpers/services.js'
+import { tcpProxy } from './helpers/tcp-proxy.js'
+import { waitFor } from './helpers/wait.js'
 
 t.test('circuit breaker: opens on failure, fails fast, one trial, closes on success', async (t) => {
   let now = 0
@@ -155,6 +159,45 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
     )
     t.ok(loads >= 20 && loads <= 200, `loads: ${loads}`)
     t.ok(peak > 0 && peak <= 3, `peak connections ${peak} within REDIS_MAX_CONNECTIONS=3`)
+  })
+
+  t.test('the handshake may outlast the command timeout; commands after it may not', async (t) => {
+    // As at 0.1 CPU, where the handshake's replies wait for the process's next CPU slice: the
+    // proxy holds the handshake for five command timeouts, then lets it through.
+    const proxy = await tcpProxy(t, Number(new URL(url).port || 6379))
+    const { lines, stream } = captureLogs()
+    const app = Fastify({ logger: { level: 'info', stream } })
+    app.decorate(
+      'config',
+      testConfig({
+        REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        REDIS_KEY_PREFIX: randomPrefix(),
+        REDIS_COMMAND_TIMEOUT_MS: '100',
+      }),
+    )
+    await app.register(probes)
+    await app.register(redis)
+    let client: ReturnType<NonNullable<typeof app.redis>['open']> | undefined
+    await app.register(async (app) => {
+      client = app.redis?.open('handshake')
+    })
+    t.teardown(() => app.close())
+    proxy.hold('setname')
+    await app.ready()
+    if (!client) throw new Error('a connection expected')
+    await waitFor(() => proxy.held > 0, 'the handshake held')
+    await sleep(500)
+    const ready = once(client, 'ready')
+    proxy.release()
+    await ready
+    t.same(
+      lines.filter((l) => (l.level as number) >= 40),
+      [],
+      'no "redis unreachable": a slow handshake is not an outage',
+    )
+    proxy.hold('ping')
+    await t.rejects(client.ping(), /Command timed out/, 'once ready, a command has 100 ms')
+    proxy.release()
   })
 
   t.test(

@@ -87,7 +87,7 @@ async function redis(app: FastifyInstance) {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+      // The command timeout applies from 'ready' on (below), not to the handshake.
       connectTimeout: stallMs,
       // A server that stops answering (hung, not closed) gets its socket dropped and redialled.
       socketTimeout: stallMs,
@@ -106,12 +106,18 @@ async function redis(app: FastifyInstance) {
       )
       state = 'down'
     })
+    // The handshake (CLIENT SETNAME, the ready check) waits without the command timeout: at 0.1
+    // CPU its replies can sit in the socket while this process waits for its next CPU slice,
+    // longer than a command may take, and a start was logged as "redis unreachable". A hung
+    // server is still caught, by the stall timeout. ioredis reads the option at every command.
     client.on('ready', () => {
+      client.options.commandTimeout = config.REDIS_COMMAND_TIMEOUT_MS
       state = 'up'
       log.info({ connection: role }, 'redis connection ready')
     })
     // A dropped connection opens the circuit at once: no request has to time out to learn it.
     client.on('close', () => {
+      client.options.commandTimeout = undefined
       if (state === 'up') {
         breaker.trip(new Error(`connection ${role} closed`))
         state = 'down'
