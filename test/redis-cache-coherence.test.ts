@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import type { App } from '../src/app.js'
+import { type App, buildApp } from '../src/app.js'
+import { SUBSCRIBE_WARN_AFTER_MS } from '../src/plugins/redis-cache.js'
 import { buildTestApp } from './helpers/app.js'
 import { eventually } from './helpers/cache.js'
+import { testConfig, testPlan } from './helpers/config.js'
 import { testDatabase } from './helpers/database.js'
+import { captureLogs } from './helpers/logs.js'
 import { type OwnRedis, ownRedis, randomPrefix } from './helpers/redis.js'
 import { type TcpProxy, tcpProxy } from './helpers/tcp-proxy.js'
 
@@ -182,13 +185,29 @@ t.test('a SUBSCRIBE that gets no answer is retried until it succeeds', async (t)
   const redis: OwnRedis = await ownRedis(t)
   const proxy = await tcpProxy(t, redis.port)
   proxy.hold('subscribe')
-  const app = await buildTestApp(t, {
+  const { lines, stream } = captureLogs()
+  const config = testConfig({
     REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
     REDIS_KEY_PREFIX: randomPrefix(),
+    DATABASE_URL: (await testDatabase(t)).url,
   })
+  const app = await buildApp({
+    config,
+    plan: testPlan(config),
+    logger: { level: 'info', stream },
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  const failures = (level: number) =>
+    lines.filter((l) => l.level === level && /cannot subscribe/.test(String(l.msg))).length
   t.ok(
     await eventually(async () => (await status(app)).coherence.subscribe.failures >= 2, 10_000),
     'the first SUBSCRIBE timed out and was retried',
+  )
+  t.ok(failures(30) >= 2, 'the first failures are logged at info (at start: a late reply)')
+  t.ok(
+    await eventually(async () => failures(40) > 0, SUBSCRIBE_WARN_AFTER_MS * 3),
+    `still failing after ${SUBSCRIBE_WARN_AFTER_MS} ms: a warning`,
   )
   t.equal((await status(app)).invalidation, 'down')
   t.ok(proxy.held > 0, 'its bytes are held by the proxy')

@@ -9,6 +9,12 @@ const RECOVER_INTERVAL_MS = 1000
 /** Retrying a SUBSCRIBE that failed (e.g. timed out while this process waited for CPU). */
 const SUBSCRIBE_RETRY_MIN_MS = 100
 const SUBSCRIBE_RETRY_MAX_MS = 2000
+/**
+ * A subscription still failing after this long is logged as a warning. Sooner it is logged at
+ * info: at start a SUBSCRIBE can time out only because the process, throttled, got to its reply
+ * late (at 0.1 CPU the boot's last second of CPU is ten of wall time), and the retry makes it.
+ */
+export const SUBSCRIBE_WARN_AFTER_MS = 5000
 
 type Message = InvalidationMessage & { from: string }
 
@@ -59,6 +65,7 @@ async function redisCache(app: FastifyInstance) {
     // Retried until it succeeds for as long as the connection is up: a SUBSCRIBE that times
     // out (a throttled process at start) must not leave L1 degraded until the next reconnect.
     const subscribe = async () => {
+      let failingSince: number | undefined
       for (let attempt = 0; subscriber.status === 'ready'; attempt++) {
         subscribeCounts.attempts++
         try {
@@ -70,7 +77,10 @@ async function redisCache(app: FastifyInstance) {
           return
         } catch (error) {
           subscribeCounts.failures++
-          app.log.warn(
+          failingSince ??= performance.now()
+          const level =
+            performance.now() - failingSince >= SUBSCRIBE_WARN_AFTER_MS ? 'warn' : 'info'
+          app.log[level](
             { err: error, attempt },
             'cache: cannot subscribe to invalidations; retrying',
           )
