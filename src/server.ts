@@ -78,10 +78,12 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
   })
 
   // Below one core of quota, every thread on one core, where nice puts the event loop first.
-  void pinToOneCore(readCpuQuota().cpus).then((pin) =>
-    'cpu' in pin
-      ? app.log.info({ cpu: pin.cpu }, 'threads kept on one core (below one CPU of quota)')
-      : app.log.info({ reason: pin.reason }, 'threads not kept on one core'),
+  pinToOneCore(readCpuQuota().cpus).then(
+    (pin) =>
+      'cpu' in pin
+        ? app.log.info({ cpu: pin.cpu }, 'threads kept on one core (below one CPU of quota)')
+        : app.log.info({ reason: pin.reason }, 'threads not kept on one core'),
+    (error: Error) => app.log.warn({ err: error }, 'threads not kept on one core'),
   )
 
   // Warm the request path once, then drop start-up garbage so idle RSS starts low, once the
