@@ -3,8 +3,6 @@ import { fileURLToPath } from 'node:url'
 import closeWithGrace from 'close-with-grace'
 import { type AppOptions, buildApp } from './app.js'
 import { loadConfigOrExit } from './config-or-exit.js'
-import { readCpuQuota } from './cpu.js'
-import { pinToOneCore } from './cpu-pin.js'
 import { logsWritten } from './logger.js'
 import { describePlan, planMemory, readLimitInputs } from './memory.js'
 
@@ -76,15 +74,6 @@ export async function start(options: Pick<AppOptions, 'plugins' | 'migrations'> 
     port: config.PORT,
     listenTextResolver: (a) => `listening on ${a}`,
   })
-
-  // Below one core of quota, every thread on one core, where nice puts the event loop first.
-  pinToOneCore(readCpuQuota().cpus).then(
-    (pin) =>
-      'cpu' in pin
-        ? app.log.info({ cpu: pin.cpu }, 'threads kept on one core (below one CPU of quota)')
-        : app.log.info({ reason: pin.reason }, 'threads not kept on one core'),
-    (error: Error) => app.log.warn({ err: error }, 'threads not kept on one core'),
-  )
 
   // Warm the request path once, then drop start-up garbage so idle RSS starts low, once the
   // server has had no request for a moment: the full GC costs ~100 ms of CPU, a second at 0.1

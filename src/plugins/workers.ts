@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Piscina } from 'piscina'
 import { readCpuQuota, WORKER_NICE, workerThreadsFor } from '../cpu.js'
+import { pinToOneCore } from '../cpu-pin.js'
 import { DependencyTimeoutError, DependencyUnavailableError } from '../errors.js'
 import type { TaskMessage, TaskReply } from '../workers/entry.js'
 import { ENTRY_MODULE, type WorkerTasks } from '../workers/tasks.js'
@@ -443,6 +444,18 @@ async function workers(app: FastifyInstance) {
   )
   app.decorate('workers', pool satisfies Workers)
   app.probes.addStatus('workers', () => ({ ...pool.status(), cpu }))
+  // Below one core of quota, every thread on one core, where the workers' nice value holds
+  // (src/cpu-pin.ts). Once listening, so the cold start does not pay for it.
+  app.addHook('onListen', async () => {
+    try {
+      const pin = await pinToOneCore(cpu.cpus)
+      if ('cpu' in pin) {
+        app.log.info({ cpu: pin.cpu }, 'threads kept on one core (below one CPU of quota)')
+      } else app.log.info({ reason: pin.reason }, 'threads not kept on one core')
+    } catch (error) {
+      app.log.warn({ err: error }, 'threads not kept on one core')
+    }
+  })
   app.addHook('onClose', () => pool.close())
 }
 
