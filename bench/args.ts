@@ -120,22 +120,18 @@ const NODE_FLAG = /^--[a-z0-9][a-z0-9_-]*(=.*)?$/i
 
 /** One --compare list: Node flags (`--name[=value]`) and KEY=VALUE pairs, in any order. */
 function compareVariant(list: string): CompareVariant {
-  const items = list.split(',')
-  const nodeArgs = items.filter((item) => item.startsWith('--'))
-  for (const flag of nodeArgs) {
-    if (!NODE_FLAG.test(flag)) {
+  const nodeArgs: string[] = []
+  const pairs: string[] = []
+  for (const item of list.split(',')) {
+    if (!item.startsWith('--')) pairs.push(item)
+    else if (NODE_FLAG.test(item)) nodeArgs.push(item)
+    else {
       throw new UsageError(
-        `--compare: got ${JSON.stringify(flag)}, expected a Node flag --name[=value]`,
+        `--compare: got ${JSON.stringify(item)}, expected a Node flag --name[=value]`,
       )
     }
   }
-  return {
-    env: environment(
-      'compare',
-      items.filter((item) => !item.startsWith('--')),
-    ),
-    nodeArgs,
-  }
+  return { env: environment('compare', pairs), nodeArgs }
 }
 
 /** Pure: argv (without node and script) and the environment in, options out. */

@@ -75,14 +75,16 @@ export async function standardRun(session: Session): Promise<void> {
   if (appScenarios.length > 0) {
     const launch = async (variant: Variant): Promise<Launched & { variant: Variant }> => {
       const spec = session.appSpec(variant)
+      const memoryMb = session.memoryOf(variant)
       // Node flags of its own key V8's compile cache apart: its entry is made as the build would
       // make it for those flags, so its cold starts compare with the app's.
       if (variant.nodeArgs?.length) {
-        const limit = { MEMORY_LIMIT_MB: String(session.memoryOf(variant)) }
-        makeCompileCache(dirname(spec.script), spec.nodeArgs, limit)
+        makeCompileCache(dirname(spec.script), spec.nodeArgs, {
+          MEMORY_LIMIT_MB: String(memoryMb),
+        })
       }
       return {
-        ...(await session.launch(spec, variant.config, session.memoryOf(variant), {
+        ...(await session.launch(spec, variant.config, memoryMb, {
           boots: options.boots,
           coldRead,
           ...(variant === app && alternate ? { alternate } : {}),

@@ -26,7 +26,6 @@ export function parseCpuList(text: string | undefined): number[] {
 export function coreToPin(cpus: number, allowed: number[], current: number | undefined): CorePin {
   if (cpus >= 1) return { reason: `a quota of ${cpus} CPU: threads may run side by side` }
   if (allowed.length === 0) return { reason: 'the CPUs this process may use are unknown' }
-  if (allowed.length === 1) return { cpu: allowed[0] as number }
   return {
     cpu: current !== undefined && allowed.includes(current) ? current : (allowed[0] as number),
   }

@@ -32,7 +32,7 @@ const mb = (bytes: number) => `${Math.round(bytes / MB)} MB`
 export class PressureGauge {
   #readings: PressureReadings = { rssBytes: 0, heapUsedBytes: 0, eventLoopDelayMs: 0 }
   #pressure: Pressure | undefined
-  #due: number
+  #due = 0
 
   constructor(
     readonly limits: PressureLimits,
@@ -40,7 +40,7 @@ export class PressureGauge {
     private readonly readMemory: () => { rss: number; heapUsed: number },
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.#due = now() + intervalMs
+    this.start()
   }
 
   /**
