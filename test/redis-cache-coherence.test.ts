@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { type App, buildApp } from '../src/app.js'
+import type { App } from '../src/app.js'
 import { SUBSCRIBE_WARN_AFTER_MS } from '../src/plugins/redis-cache.js'
 import { buildTestApp } from './helpers/app.js'
 import { eventually } from './helpers/cache.js'
-import { testConfig, testPlan } from './helpers/config.js'
 import { testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
 import { type OwnRedis, ownRedis, randomPrefix } from './helpers/redis.js'
@@ -186,18 +185,12 @@ t.test('a SUBSCRIBE that gets no answer is retried until it succeeds', async (t)
   const proxy = await tcpProxy(t, redis.port)
   proxy.hold('subscribe')
   const { lines, stream } = captureLogs()
-  const config = testConfig({
-    REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
-    REDIS_KEY_PREFIX: randomPrefix(),
-    DATABASE_URL: (await testDatabase(t)).url,
-  })
-  const app = await buildApp({
-    config,
-    plan: testPlan(config),
-    logger: { level: 'info', stream },
-  })
-  t.teardown(() => app.close())
-  await app.ready()
+  const app = await buildTestApp(
+    t,
+    { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: randomPrefix() },
+    [],
+    { logger: { level: 'info', stream } },
+  )
   const failures = (level: number) =>
     lines.filter((l) => l.level === level && /cannot subscribe/.test(String(l.msg))).length
   t.ok(

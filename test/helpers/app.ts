@@ -16,7 +16,7 @@ export async function buildTestApp(
   t: Test,
   env: Record<string, string> = {},
   plugins: FastifyPluginAsync | FastifyPluginAsync[] = [],
-  options: Pick<AppOptions, 'migrations' | 'now'> = {},
+  options: Pick<AppOptions, 'migrations' | 'now' | 'logger'> = {},
 ) {
   const database =
     env.DATABASE_URL === undefined
