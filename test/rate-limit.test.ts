@@ -5,6 +5,7 @@ import type { App } from '../src/app.js'
 import { buildTestApp } from './helpers/app.js'
 import { hungRedis, ownRedis, randomPrefix } from './helpers/redis.js' // redis-only
 import { redis as redisService } from './helpers/services.js' // redis-only
+import { waitFor } from './helpers/wait.js' // redis-only
 
 const service = await redisService() // redis-only
 
@@ -66,12 +67,27 @@ t.test('keyed on the client address that the trusted hops give', async (t) => {
 // redis-only: start
 t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
+  // Syncs by hand (the timer is set out of reach), so the test decides when instances talk.
+  const sharedEnv = (env: Record<string, string> = {}) => ({
+    REDIS_URL: url,
+    REDIS_KEY_PREFIX: randomPrefix(),
+    RATE_LIMIT_SYNC_MS: '60000',
+    // A sync that cannot reach Redis keeps its counts for the next one, silently: on a busy
+    // machine a reply can take longer than the default 250 ms, and these counts would be wrong.
+    REDIS_COMMAND_TIMEOUT_MS: '10000',
+    ...env,
+  })
+  /** An instance whose shared counters are reachable: a sync before then is a no-op. */
+  async function sharedApp(t: Test, env: Record<string, string>) {
+    const app = await limitedApp(t, env)
+    await waitFor(() => app.sharedRateLimit?.usable() === true, 'the shared counters')
+    return app
+  }
 
   t.test('instances share the counters, within what the other admitted since a sync', async (t) => {
-    // Syncs by hand (the timer is set out of reach), so the test decides when instances talk.
-    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_SYNC_MS: '60000' }
-    const a = await limitedApp(t, env)
-    const b = await limitedApp(t, env)
+    const env = sharedEnv()
+    const a = await sharedApp(t, env)
+    const b = await sharedApp(t, env)
     const ping = async (app: App) => (await app.inject('/api/ping')).statusCode
     t.equal(await ping(a), 200)
     t.equal(await ping(a), 200)
@@ -90,13 +106,8 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   t.test(
     'interleaved load on two instances: admitted between the limit and the bound',
     async (t) => {
-      const env = {
-        REDIS_URL: url,
-        REDIS_KEY_PREFIX: randomPrefix(),
-        RATE_LIMIT_MAX: '20',
-        RATE_LIMIT_SYNC_MS: '60000',
-      }
-      const apps = [await limitedApp(t, env), await limitedApp(t, env)]
+      const env = sharedEnv({ RATE_LIMIT_MAX: '20' })
+      const apps = [await sharedApp(t, env), await sharedApp(t, env)]
       const syncEvery = 4
       let admitted = 0
       const codes = new Set<number>()
