@@ -8,7 +8,7 @@ export type CacheSource = 'l1' | 'l2' | 'miss'
 export interface Cached {
   /** What the loader returned (e.g. the route's serialized JSON, or HTML): sent as it is. */
   text: string
-  /** UTF-8 bytes of `text`: what the L1 budget counts and what a response will occupy. */
+  /** UTF-8 bytes of `text`: what a response will occupy (L1 counts them plus an entry's overhead). */
   bytes: number
   source: CacheSource
 }
