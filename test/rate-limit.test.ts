@@ -24,9 +24,9 @@ const heldClock = () => {
   return () => held
 }
 
-async function limitedApp(t: Test, env: Record<string, string> = {}) {
+async function limitedApp(t: Test, env: Record<string, string> = {}, now = heldClock()) {
   return buildTestApp(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute', ...env }, apiRoute, {
-    now: heldClock(),
+    now,
   })
 }
 
@@ -67,27 +67,34 @@ t.test('keyed on the client address that the trusted hops give', async (t) => {
 // redis-only: start
 t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   const url = service.url as string
-  // Syncs by hand (the timer is set out of reach), so the test decides when instances talk.
-  const sharedEnv = (env: Record<string, string> = {}) => ({
-    REDIS_URL: url,
-    REDIS_KEY_PREFIX: randomPrefix(),
-    RATE_LIMIT_SYNC_MS: '60000',
-    // A sync that cannot reach Redis keeps its counts for the next one, silently: on a busy
-    // machine a reply can take longer than the default 250 ms, and these counts would be wrong.
-    REDIS_COMMAND_TIMEOUT_MS: '10000',
-    ...env,
-  })
-  /** An instance whose shared counters are reachable: a sync before then is a no-op. */
-  async function sharedApp(t: Test, env: Record<string, string>) {
-    const app = await limitedApp(t, env)
-    await waitFor(() => app.sharedRateLimit?.usable() === true, 'the shared counters')
-    return app
+  /**
+   * Instances of one test, as a cluster: one Redis prefix, one held clock (instances built a
+   * moment apart, each holding its own, could hold two windows across a minute's turn and never
+   * share a count), syncs by hand (the timer is set out of reach) so the test decides when they
+   * talk. Each is returned once its shared counters are reachable: a sync before then, or one
+   * whose reply takes longer than the command timeout on a busy machine, keeps its counts
+   * silently.
+   */
+  function cluster(env: Record<string, string> = {}) {
+    const shared = {
+      REDIS_URL: url,
+      REDIS_KEY_PREFIX: randomPrefix(),
+      RATE_LIMIT_SYNC_MS: '60000',
+      REDIS_COMMAND_TIMEOUT_MS: '10000',
+      ...env,
+    }
+    const now = heldClock()
+    return async (t: Test) => {
+      const app = await limitedApp(t, shared, now)
+      await waitFor(() => app.sharedRateLimit?.usable() === true, 'the shared counters')
+      return app
+    }
   }
 
   t.test('instances share the counters, within what the other admitted since a sync', async (t) => {
-    const env = sharedEnv()
-    const a = await sharedApp(t, env)
-    const b = await sharedApp(t, env)
+    const instance = cluster()
+    const a = await instance(t)
+    const b = await instance(t)
     const ping = async (app: App) => (await app.inject('/api/ping')).statusCode
     t.equal(await ping(a), 200)
     t.equal(await ping(a), 200)
@@ -106,8 +113,8 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   t.test(
     'interleaved load on two instances: admitted between the limit and the bound',
     async (t) => {
-      const env = sharedEnv({ RATE_LIMIT_MAX: '20' })
-      const apps = [await sharedApp(t, env), await sharedApp(t, env)]
+      const instance = cluster({ RATE_LIMIT_MAX: '20' })
+      const apps = [await instance(t), await instance(t)]
       const syncEvery = 4
       let admitted = 0
       const codes = new Set<number>()
