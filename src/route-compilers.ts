@@ -43,6 +43,12 @@ const ajvCompiler = () => (load('@fastify/ajv-compiler') as typeof AjvCompilerMo
 const serializerCompiler = () =>
   (load('@fastify/fast-json-stringify-compiler') as typeof SerializerModule).SerializerSelector()
 
+/**
+ * Compiled here, by key: a second app in the same process (a test file builds dozens) reuses
+ * the code instead of compiling it again; the key covers everything the code depends on.
+ */
+const compiledHere = new Map<string, unknown>()
+
 /** Identifies a compilation by everything its code depends on. */
 export function compileKey(schema: unknown, context: string): string {
   return createHash('sha256').update(context).update(JSON.stringify(schema)).digest('base64url')
@@ -79,8 +85,12 @@ export function routeCompilers(
         }
         counts.compiled++
         onCompile?.({ kind, key, schema: route.schema, externalSchemas, options })
+        const again = compiledHere.get(key) as Made | undefined
+        if (again) return again
         compile ??= compilers()(externalSchemas as never, options as never)
-        return compile(route as never)
+        const code = compile(route as never)
+        compiledHere.set(key, code)
+        return code
       }
     }
   }

@@ -108,3 +108,29 @@ t.test('an edited schema misses a stale table and is compiled afresh', async (t)
   const bad = await app.inject({ method: 'POST', url: '/echo', payload: { title: 'a' } })
   t.equal(bad.statusCode, 400, 'the edited rule applies')
 })
+
+t.test('a second app in the process reuses what the first compiled', async (t) => {
+  const validators: unknown[] = []
+  const build = async () => {
+    const compilers = routeCompilers({ validators: {}, serializers: {} })
+    const app = Fastify({ schemaController: { compilersFactory: compilers.compilersFactory } })
+    t.teardown(() => app.close())
+    app.post('/echo', { schema: { body: Body, response: { 200: Reply } } }, async (request) => {
+      validators.push(request.getValidationFunction('body'))
+      return request.body
+    })
+    await app.ready()
+    return { app, counts: compilers.counts }
+  }
+  const first = await build()
+  const second = await build()
+  t.same(second.counts, { precompiled: 0, compiled: 2 }, 'counted as compiled here')
+  for (const { app } of [first, second]) {
+    const ok = await app.inject({ method: 'POST', url: '/echo', payload: { title: 'a' } })
+    t.equal(ok.body, '{"title":"a"}')
+    const bad = await app.inject({ method: 'POST', url: '/echo', payload: { title: '' } })
+    t.equal(bad.statusCode, 400)
+  }
+  t.equal(validators.length, 2)
+  t.equal(validators[0], validators[1], 'one validator, compiled once')
+})
