@@ -2,21 +2,20 @@ import type { FastifyPluginAsync } from 'fastify'
 import t from 'tap'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../src/plugins/json-body.js'
 import testRoutes from './fixtures/test-routes.js'
-import { buildTestApp } from './helpers/app.js'
-import { testDatabase } from './helpers/database.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 import { assertUnavailable } from './helpers/http.js'
 
 const json = { 'content-type': 'application/json' }
 
 t.test('GET /healthz answers ok', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   const res = await app.inject('/healthz')
   t.equal(res.statusCode, 200)
   t.same(res.json(), { status: 'ok' })
 })
 
 t.test('GET /readyz reports dependency states', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   const res = await app.inject('/readyz')
   t.equal(res.statusCode, 200)
   t.equal(res.json().ready, true)
@@ -24,7 +23,7 @@ t.test('GET /readyz reports dependency states', async (t) => {
 })
 
 t.test('GET /readyz is 503 naming a required dependency that is down', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   app.probes.addReadiness('flaky', async () => ({ status: 'down', error: 'refused' }))
   app.probes.addReadiness('optional', async () => ({ status: 'down' }), { required: false })
   app.probes.addReadiness('broken', async () => {
@@ -40,7 +39,7 @@ t.test('GET /readyz is 503 naming a required dependency that is down', async (t)
 })
 
 t.test('GET /status shows the memory plan and live usage', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   app.probes.addStatus('extra', () => ({ answer: 42 }))
   const res = await app.inject('/status')
   t.equal(res.statusCode, 200)
@@ -55,7 +54,7 @@ t.test('GET /status shows the memory plan and live usage', async (t) => {
 
 t.test('GET /status requires the bearer token when STATUS_TOKEN is set', async (t) => {
   const token = 'a-long-enough-status-token'
-  const app = await buildTestApp(t, { STATUS_TOKEN: token })
+  const app = await buildAppOnFileDatabase(t, { STATUS_TOKEN: token })
   const missing = await app.inject('/status')
   t.equal(missing.statusCode, 401)
   t.equal(missing.headers['www-authenticate'], 'Bearer')
@@ -69,7 +68,7 @@ t.test('GET /status requires the bearer token when STATUS_TOKEN is set', async (
 })
 
 t.test('unknown routes get a JSON 404', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   const res = await app.inject('/no/such/route?x=1')
   t.equal(res.statusCode, 404)
   t.same(res.json(), {
@@ -80,7 +79,7 @@ t.test('unknown routes get a JSON 404', async (t) => {
 })
 
 t.test('bad input gets a 400 naming the field and the rule', async (t) => {
-  const app = await buildTestApp(t, {}, testRoutes)
+  const app = await buildAppOnFileDatabase(t, {}, testRoutes)
   const res = await app.inject('/__test/slow?ms=abc')
   t.equal(res.statusCode, 400)
   const body = res.json()
@@ -93,7 +92,7 @@ t.test('bad input gets a 400 naming the field and the rule', async (t) => {
 })
 
 t.test('malformed JSON is a 400, a body over 1 MiB a 413', async (t) => {
-  const app = await buildTestApp(t, {}, testRoutes)
+  const app = await buildAppOnFileDatabase(t, {}, testRoutes)
   const bad = await app.inject({
     method: 'POST',
     url: '/__test/leak?mb=1',
@@ -116,7 +115,7 @@ t.test('JSON nested deeper than the bound is refused before parsing', async (t) 
   t.notOk(nestsDeeperThan('{"a":[{"b":[]}]}', 4))
   t.ok(nestsDeeperThan('[[[[[]]]]]', 4))
   t.notOk(nestsDeeperThan('["[[[[[[", "\\"[[[[[["]', 2), 'brackets in strings do not count')
-  const app = await buildTestApp(t, {}, async (app) => {
+  const app = await buildAppOnFileDatabase(t, {}, async (app) => {
     app.post('/t/echo', async (request) => ({ got: request.body }))
   })
   const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`
@@ -147,7 +146,7 @@ t.test('JSON nested deeper than the bound is refused before parsing', async (t) 
 t.test(
   'a value Postgres refuses is a 400, never a 500, even where no field is named',
   async (t) => {
-    const app = await buildTestApp(t, {}, async (app) => {
+    const app = await buildAppOnFileDatabase(t, {}, async (app) => {
       app.get('/t/cast', async (request) => {
         const { v } = request.query as { v: string }
         return (await app.db.query('SELECT $1::int AS n', [v])).rows[0]
@@ -167,8 +166,7 @@ t.test(
   'errors: 5xx hide internals in production, dependency outages name the dependency',
   async (t) => {
     const { DependencyUnavailableError } = await import('../src/errors.js')
-    const env = { NODE_ENV: 'production', DATABASE_URL: (await testDatabase(t)).url }
-    const app = await buildTestApp(t, env, async (app) => {
+    const app = await buildAppOnFileDatabase(t, { NODE_ENV: 'production' }, async (app) => {
       app.get('/boom', async () => {
         throw new Error('secret SQL: SELECT * FROM users')
       })
@@ -196,14 +194,14 @@ t.test('the client address comes only from trusted proxy hops', async (t) => {
   const ipRoute: FastifyPluginAsync = async (app) => {
     app.get('/ip', async (request) => ({ ip: request.ip }))
   }
-  const trusting = await buildTestApp(t, { TRUST_PROXY_HOPS: '2' }, ipRoute)
+  const trusting = await buildAppOnFileDatabase(t, { TRUST_PROXY_HOPS: '2' }, ipRoute)
   const viaProxies = await trusting.inject({
     url: '/ip',
     headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, 198.51.100.1' },
   })
   // socket (Render's proxy) -> 198.51.100.1 (Cloudflare) -> 203.0.113.7 (the client); 6.6.6.6 is forged.
   t.equal(viaProxies.json().ip, '203.0.113.7')
-  const direct = await buildTestApp(t, {}, ipRoute)
+  const direct = await buildAppOnFileDatabase(t, {}, ipRoute)
   const forged = await direct.inject({ url: '/ip', headers: { 'x-forwarded-for': '6.6.6.6' } })
   t.equal(forged.json().ip, '127.0.0.1')
 })

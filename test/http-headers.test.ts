@@ -1,11 +1,11 @@
 import t from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 
 const ALLOWED = 'https://app.example.com'
 
 t.test('security headers on every response, set for a JSON API', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   for (const url of ['/healthz', '/api/nowhere']) {
     const res = await app.inject(url)
     t.match(
@@ -22,14 +22,14 @@ t.test('security headers on every response, set for a JSON API', async (t) => {
     )
     t.notOk(res.headers['x-powered-by'])
   }
-  const off = await buildTestApp(t, { SECURITY_HEADERS: 'false' })
+  const off = await buildAppOnFileDatabase(t, { SECURITY_HEADERS: 'false' })
   const plain = await off.inject('/healthz')
   t.notOk(plain.headers['content-security-policy'], 'SECURITY_HEADERS=false: none')
   t.notOk(plain.headers['strict-transport-security'])
 })
 
 t.test('CORS is off unless CORS_ORIGINS lists the origin', async (t) => {
-  const closed = await buildTestApp(t)
+  const closed = await buildAppOnFileDatabase(t)
   const res = await closed.inject({ url: '/healthz', headers: { origin: ALLOWED } })
   t.equal(res.statusCode, 200)
   t.notOk(res.headers['access-control-allow-origin'], 'same-origin only by default')
@@ -40,7 +40,9 @@ t.test('CORS is off unless CORS_ORIGINS lists the origin', async (t) => {
   })
   t.notOk(preflight.headers['access-control-allow-origin'], 'no preflight answer either')
 
-  const open = await buildTestApp(t, { CORS_ORIGINS: `${ALLOWED}, http://localhost:5173` })
+  const open = await buildAppOnFileDatabase(t, {
+    CORS_ORIGINS: `${ALLOWED}, http://localhost:5173`,
+  })
   const allowed = await open.inject({ url: '/healthz', headers: { origin: ALLOWED } })
   t.equal(allowed.headers['access-control-allow-origin'], ALLOWED, 'an allowed origin')
   t.match(allowed.headers.vary, /Origin/)

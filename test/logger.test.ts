@@ -5,7 +5,7 @@ import { buildApp } from '../src/app.js'
 import { PRODUCTION_REQUEST_LOG_SAMPLE } from '../src/config.js'
 import { loggerOptions } from '../src/logger.js'
 import { testConfig, testPlan } from './helpers/config.js'
-import { testDatabase } from './helpers/database.js'
+import { fileDatabase } from './helpers/database.js'
 import { captureLogs as capture } from './helpers/logs.js'
 
 t.test('pretty output only in development on a TTY', async (t) => {
@@ -32,7 +32,7 @@ t.test(
   'one line per request with method, url, status, time, address and the cf-ray id',
   async (t) => {
     const { lines, stream } = capture()
-    const config = testConfig({ LOG_LEVEL: 'info', DATABASE_URL: (await testDatabase(t)).url })
+    const config = testConfig({ LOG_LEVEL: 'info', DATABASE_URL: (await fileDatabase()).url })
     const app = await buildApp({
       config,
       plan: testPlan(config),
@@ -64,7 +64,7 @@ t.test('sampled: errors and slow requests always, one ordinary request in 1/samp
     LOG_LEVEL: 'info',
     REQUEST_LOG_SAMPLE: '0.25',
     REQUEST_LOG_SLOW_MS: '200',
-    DATABASE_URL: (await testDatabase(t)).url,
+    DATABASE_URL: (await fileDatabase()).url,
   })
   const app = await buildApp({
     config,

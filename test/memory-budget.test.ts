@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { MemoryBudget } from '../src/memory-budget.js'
 import { UNLEASED_RESPONSE_BYTES } from '../src/plugins/memory-budget.js'
-import { buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 import { assertUnavailable } from './helpers/http.js'
 import { waitFor } from './helpers/workers.js'
 
@@ -41,7 +41,7 @@ async function appWithHeldBytes(t: Test) {
   const held = new Promise<void>((resolve) => {
     release = resolve
   })
-  const app = await buildTestApp(t, { MEMORY_LIMIT_MB: '256' }, async (app) => {
+  const app = await buildAppOnFileDatabase(t, { MEMORY_LIMIT_MB: '256' }, async (app) => {
     app.get('/t/hold', async (request) => {
       request.reserveMemory(HOLD)
       await held

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import t from 'tap'
 import type { App } from '../src/app.js'
-import { buildItemsApp, buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase, buildItemsApp } from './helpers/app.js'
 
 const require = createRequire(import.meta.url)
 
@@ -83,7 +83,7 @@ t.test('GET /openapi.json is a valid OpenAPI 3.1 document with every route in it
 })
 
 t.test('the Swagger UI page exists outside production only', async (t) => {
-  const dev = await buildTestApp(t)
+  const dev = await buildAppOnFileDatabase(t)
   const page = await dev.inject('/docs')
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /text\/html/)
@@ -92,7 +92,7 @@ t.test('the Swagger UI page exists outside production only', async (t) => {
     page.headers['content-security-policy'],
     /script-src https:\/\/cdn.jsdelivr.net\/npm\/swagger-ui-dist@5\/ 'sha256-/,
   )
-  const production = await buildTestApp(t, { NODE_ENV: 'production' })
+  const production = await buildAppOnFileDatabase(t, { NODE_ENV: 'production' })
   t.equal((await production.inject('/docs')).statusCode, 404)
   t.equal(
     (await production.inject('/openapi.json')).statusCode,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyPluginAsync } from 'fastify'
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
-import { buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 import { hungRedis, ownRedis, randomPrefix } from './helpers/redis.js' // redis-only
 import { redis as redisService } from './helpers/services.js' // redis-only
 import { waitFor } from './helpers/wait.js' // redis-only
@@ -25,9 +25,12 @@ const heldClock = () => {
 }
 
 async function limitedApp(t: Test, env: Record<string, string> = {}, now = heldClock()) {
-  return buildTestApp(t, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute', ...env }, apiRoute, {
-    now,
-  })
+  return buildAppOnFileDatabase(
+    t,
+    { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW: '1 minute', ...env },
+    apiRoute,
+    { now },
+  )
 }
 
 t.test('over RATE_LIMIT_MAX: 429 with Retry-After; /healthz never limited', async (t) => {

@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
 import { SUBSCRIBE_WARN_AFTER_MS } from '../src/plugins/redis-cache.js'
-import { buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 import { eventually } from './helpers/cache.js'
-import { testDatabase } from './helpers/database.js'
 import { captureLogs } from './helpers/logs.js'
 import { type OwnRedis, ownRedis, randomPrefix } from './helpers/redis.js'
 import { type TcpProxy, tcpProxy } from './helpers/tcp-proxy.js'
@@ -34,12 +33,11 @@ async function cluster(t: Test) {
   }
   const env = {
     REDIS_KEY_PREFIX: randomPrefix(),
-    DATABASE_URL: (await testDatabase(t)).url,
     RATE_LIMIT_MAX: '1000000',
   }
   const instance = async () => {
     const proxy = await tcpProxy(t, redis.port)
-    const app = await buildTestApp(
+    const app = await buildAppOnFileDatabase(
       t,
       { ...env, REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
       routes,
@@ -185,7 +183,7 @@ t.test('a SUBSCRIBE that gets no answer is retried until it succeeds', async (t)
   const proxy = await tcpProxy(t, redis.port)
   proxy.hold('subscribe')
   const { lines, stream } = captureLogs()
-  const app = await buildTestApp(
+  const app = await buildAppOnFileDatabase(
     t,
     { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_KEY_PREFIX: randomPrefix() },
     [],

@@ -9,7 +9,7 @@ import redis, { RedisBudgetError } from '../src/plugins/redis.js'
 import redisCache from '../src/plugins/redis-cache.js'
 import redisRateLimit from '../src/plugins/redis-rate-limit.js'
 import { CircuitBreaker, CircuitOpenError } from '../src/redis/breaker.js'
-import { buildTestApp } from './helpers/app.js'
+import { buildAppOnFileDatabase } from './helpers/app.js'
 import { testConfig, testPlan } from './helpers/config.js'
 import { captureLogs } from './helpers/logs.js'
 import { clientNames, hungRedis, randomPrefix, testClient } from './helpers/redis.js'
@@ -56,7 +56,7 @@ t.test('circuit breaker: opens on failure, fails fast, one trial, closes on succ
 })
 
 t.test('without REDIS_URL: no connections, no readiness entry, local cache', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   t.equal(app.redis, null)
   const ready = await app.inject('/readyz')
   t.notOk(ready.json().dependencies.redis)
@@ -74,7 +74,7 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
 
   t.test('every connection is named and counted; the 11th is refused clearly', async (t) => {
     const prefix = randomPrefix()
-    const app = await buildTestApp(t, { REDIS_URL: url, REDIS_KEY_PREFIX: prefix })
+    const app = await buildAppOnFileDatabase(t, { REDIS_URL: url, REDIS_KEY_PREFIX: prefix })
     const names = await clientNames(probe, prefix)
     t.equal(names.length, 3)
     for (const role of ['cache', 'invalidation', 'rate-limit']) {
@@ -127,7 +127,7 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
   t.test('200 concurrent requests stay within the connection budget', async (t) => {
     const prefix = randomPrefix()
     let loads = 0
-    const app = await buildTestApp(
+    const app = await buildAppOnFileDatabase(
       t,
       { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, REDIS_MAX_CONNECTIONS: '3', CACHE_L1: 'false' },
       async (app) => {
@@ -208,7 +208,7 @@ t.test('with Redis', { skip: service.skip ?? false }, async (t) => {
       // its timeout fails it; no wall-clock bound needed).
       const hung = await hungRedis(t)
       let loads = 0
-      const app = await buildTestApp(
+      const app = await buildAppOnFileDatabase(
         t,
         { REDIS_URL: hung, REDIS_KEY_PREFIX: randomPrefix(), RATE_LIMIT_MAX: '1000' },
         async (app) => {

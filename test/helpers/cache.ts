@@ -1,13 +1,16 @@
 import type { Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { testConfig, testPlan } from './config.js'
-import { testDatabase } from './database.js'
+import { fileDatabase } from './database.js'
 import { waitFor } from './wait.js'
 
-/** An app with `GET /item/:ns/:id` reading through the cache; counts loads per key. */
+/**
+ * An app with `GET /item/:ns/:id` reading through the cache; counts loads per key. Its loads touch
+ * no table, so it runs on the file's one database.
+ */
 export async function cachedApp(t: Test, env: Record<string, string> = {}, cacheBytes?: number) {
   const loads = new Map<string, number>()
-  const database = env.DATABASE_URL ?? (await testDatabase(t)).url
+  const database = env.DATABASE_URL ?? (await fileDatabase()).url
   const config = testConfig({ ...env, DATABASE_URL: database })
   const plan = { ...testPlan(config), ...(cacheBytes ? { cacheBytes } : {}) }
   const app = await buildApp({ config, plan, logger: false })

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { buildTestApp } from '../../../test/helpers/app.js'
+import { buildAppOnFileDatabase } from '../../../test/helpers/app.js'
 
 t.test('/openapi.json documents the notes routes from their schemas', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildAppOnFileDatabase(t)
   const document = (await app.inject('/openapi.json')).json()
   const read = document.paths['/api/notes/{id}'].get
   t.match(read.parameters, [
