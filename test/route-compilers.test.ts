@@ -10,14 +10,21 @@ const Body = {
 } as const
 const Reply = { type: 'object', properties: { title: { type: 'string' } } } as const
 
-/** A Fastify app with one route, its schemas compiled by routeCompilers over `table`. */
-async function appWith(table: Precompiled, recorded: CompileInput[] = []) {
+/**
+ * A Fastify app with one route, its schemas compiled by routeCompilers over `table`; each request
+ * adds the body validator it was checked with to `validators`.
+ */
+async function appWith(
+  table: Precompiled,
+  recorded: CompileInput[] = [],
+  validators: unknown[] = [],
+) {
   const compilers = routeCompilers(table, (input) => recorded.push(input))
   const app = Fastify({ schemaController: { compilersFactory: compilers.compilersFactory } })
-  app.post('/echo', { schema: { body: Body, response: { 200: Reply } } }, async (request) => ({
-    ...(request.body as object),
-    secret: 'not in the response schema',
-  }))
+  app.post('/echo', { schema: { body: Body, response: { 200: Reply } } }, async (request) => {
+    validators.push(request.getValidationFunction('body'))
+    return { ...(request.body as object), secret: 'not in the response schema' }
+  })
   await app.ready()
   return { app, counts: compilers.counts, recorded }
 }
@@ -111,19 +118,10 @@ t.test('an edited schema misses a stale table and is compiled afresh', async (t)
 
 t.test('a second app in the process reuses what the first compiled', async (t) => {
   const validators: unknown[] = []
-  const build = async () => {
-    const compilers = routeCompilers({ validators: {}, serializers: {} })
-    const app = Fastify({ schemaController: { compilersFactory: compilers.compilersFactory } })
-    t.teardown(() => app.close())
-    app.post('/echo', { schema: { body: Body, response: { 200: Reply } } }, async (request) => {
-      validators.push(request.getValidationFunction('body'))
-      return request.body
-    })
-    await app.ready()
-    return { app, counts: compilers.counts }
-  }
-  const first = await build()
-  const second = await build()
+  const empty: Precompiled = { validators: {}, serializers: {} }
+  const first = await appWith(empty, [], validators)
+  const second = await appWith(empty, [], validators)
+  t.teardown(() => Promise.all([first.app.close(), second.app.close()]))
   t.same(second.counts, { precompiled: 0, compiled: 2 }, 'counted as compiled here')
   for (const { app } of [first, second]) {
     const ok = await app.inject({ method: 'POST', url: '/echo', payload: { title: 'a' } })

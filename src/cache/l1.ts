@@ -25,6 +25,9 @@ export interface L1Counters {
  */
 export const ENTRY_OVERHEAD_BYTES = 384
 
+/** What an entry costs the byte budget. */
+const charged = (entry: L1Entry) => entry.bytes + ENTRY_OVERHEAD_BYTES
+
 const SEPARATOR = '\u0000'
 const fullKey = (namespace: string, key: string) => `${namespace}${SEPARATOR}${key}`
 const namespaceOf = (full: string) => full.slice(0, full.indexOf(SEPARATOR))
@@ -63,7 +66,7 @@ export class L1Store {
 
   /** Stores unless the value is over the per-entry limit; returns whether it was stored. */
   set(namespace: string, key: string, entry: L1Entry, ttlMs: number): boolean {
-    const size = entry.bytes + ENTRY_OVERHEAD_BYTES
+    const size = charged(entry)
     if (size > this.#lru.maxEntrySize) return false
     const full = fullKey(namespace, key)
     this.#lru.set(full, entry, { ttl: ttlMs, size })
@@ -117,7 +120,7 @@ export class L1Store {
     const namespace = namespaceOf(full)
     const counters = this.counters(namespace)
     counters.entries--
-    counters.bytes -= entry.bytes + ENTRY_OVERHEAD_BYTES
+    counters.bytes -= charged(entry)
     if (reason === 'evict') counters.evictions++
     for (const tag of entry.tags) {
       const tagKey = fullKey(namespace, tag)
